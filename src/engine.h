@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine: reads the phases of one or more jobs with io_uring, many reads
+ * in flight, each job's phase cut into strides read side by side.
+ */
+#ifndef BLKHYDRATE_ENGINE_H
+#define BLKHYDRATE_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "range.h"
+#include "target.h"
+
+struct job {
+	/* Set by the caller. */
+	struct target *target;
+	const struct rangelist *phases;	/* read in this order, each finished before the next */
+	size_t nphases;
+
+	/* Results, valid during progress callbacks and after engine_run(). */
+	uint64_t planned;	/* bytes in all phases, clipped to the target size */
+	uint64_t done;		/* bytes read */
+	uint64_t failed;	/* bytes whose read failed */
+	unsigned int errors;	/* failed reads */
+	int first_error;	/* negative errno of the first failure, or 0 */
+	uint64_t first_error_off;
+	bool vanished;		/* the device went away: the job stopped early */
+	bool complete;		/* every planned byte was read */
+	uint64_t *phase_ns;	/* when each phase finished, ns since start; 0: not finished */
+	uint64_t end_ns;	/* when the job finished or stopped */
+	struct rangelist bad;	/* ranges that could not be read */
+
+	/* Engine state. */
+	size_t phase;
+	unsigned int inflight;
+	unsigned int nstrides;
+	unsigned int rr;
+	struct rangecursor *cursors;
+};
+
+struct engine_opts {
+	unsigned int queue_depth;
+	uint64_t block_size;
+	unsigned int strides;	/* per job */
+	uint64_t rate;		/* bytes per second over all jobs; 0: no cap */
+	unsigned int tick_ms;	/* how often to call progress */
+	void (*progress)(const struct job *jobs, size_t njobs, uint64_t elapsed_ns,
+			 void *arg);
+	void *arg;
+	volatile sig_atomic_t *stop;	/* set from a signal handler: drain and return */
+};
+
+/* What the engine had to settle for; reported, never fatal. */
+struct engine_info {
+	bool fixed_buffers;
+	bool fixed_files;
+	bool interrupted;
+	uint64_t elapsed_ns;
+};
+
+/*
+ * Read every job's phases. Returns 0 when the run ended (read errors are
+ * counted in the jobs, not returned), or -errno when it could not run at all
+ * (io_uring unavailable, out of memory).
+ */
+int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
+	       struct engine_info *info);
+
+/* Release what engine_run() allocated in @job. */
+void job_release(struct job *job);
+
+uint64_t engine_now_ns(void);
+
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Checks of option values, apart from getopt so that unit tests reach them.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "options.h"
+#include "size.h"
+
+int opt_count(const char *str, unsigned int min, unsigned int max, unsigned int *res,
+	      const char **why)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (!*str) {
+		*why = "empty";
+		return -EINVAL;
+	}
+	for (p = str; *p; p++) {
+		if (!isdigit((unsigned char)*p)) {
+			*why = "not a whole number";
+			return -EINVAL;
+		}
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > max)
+			break;
+	}
+	if (v < min || v > max) {
+		static char buf[64];
+
+		snprintf(buf, sizeof(buf), "out of range (%u to %u)", min, max);
+		*why = buf;
+		return -ERANGE;
+	}
+	*res = (unsigned int)v;
+	return 0;
+}
+
+int opt_block_size(const char *str, uint64_t *res, const char **why)
+{
+	uint64_t v;
+	int rc = size_parse(str, &v, why);
+
+	if (rc)
+		return rc;
+	if (v < MIN_BLOCK_SIZE || v > MAX_BLOCK_SIZE) {
+		*why = "out of range (4K to 64M)";
+		return -ERANGE;
+	}
+	if (v % MIN_BLOCK_SIZE) {
+		*why = "not a multiple of 4K";
+		return -EINVAL;
+	}
+	*res = v;
+	return 0;
+}
+
+int opt_rate(const char *str, uint64_t *res, const char **why)
+{
+	return size_parse(str, res, why);
+}
+
+int opt_progress(const char *str, enum progress_mode *res, const char **why)
+{
+	if (!strcmp(str, "auto"))
+		*res = PROGRESS_AUTO;
+	else if (!strcmp(str, "always"))
+		*res = PROGRESS_ALWAYS;
+	else if (!strcmp(str, "never"))
+		*res = PROGRESS_NEVER;
+	else {
+		*why = "not one of auto, always, never";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int opt_check_memory(unsigned int queue_depth, uint64_t block_size, const char **why)
+{
+	if ((uint64_t)queue_depth * block_size > MAX_BUFFER_MEMORY) {
+		*why = "queue depth times block size exceeds 1 GiB of buffers";
+		return -ERANGE;
+	}
+	return 0;
+}
