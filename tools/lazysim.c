@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * lazysim - simulate a lazily loaded cloud block volume with FUSE.
+ *
+ * A volume restored from a snapshot (EBS and friends) fetches each snapshot
+ * block from object storage the first time it is read.  Such a fetch costs
+ * milliseconds, the backend runs a limited number of them at once and they
+ * share a bandwidth cap, so only a deep queue of reads hydrates the volume
+ * quickly.  lazysim serves IMAGE read-only as MOUNTPOINT/disk.img with that
+ * cost model, so that blkhydrate's tests, demos and benchmarks can put a
+ * loop device on top of it and get a realistic "lazy block device".
+ *
+ * MOUNTPOINT/stats and MOUNTPOINT/chunks expose counters and the order in
+ * which chunks became warm, so tests can check what blkhydrate did.
+ *
+ * Model: chunks that are cold are queued FIFO for a pool of C fetcher
+ * threads (C = concurrency).  A fetcher reserves chunk/bandwidth seconds on
+ * one shared pipe and completes at max(start + latency, end of its pipe
+ * slot).  Readers wait until every chunk they touch is warm, then read the
+ * bytes from IMAGE.  Chunks that are holes in IMAGE were never written to
+ * the snapshot: they are warm from the start and cost nothing.
+ */
+#define _GNU_SOURCE
+/*
+ * 3.12 is the first API level whose fuse_loop_mt() takes a config with
+ * max_threads; with 3.5 the pool is stuck at libfuse's default of 10
+ * threads, far fewer than the concurrency we must simulate.
+ */
+#define FUSE_USE_VERSION 312
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NCV		64	/* striped condvars for chunk completion */
+#define MAX_CHUNK	(1ULL << 30)
+
+enum ch_state { CH_COLD, CH_FETCHING, CH_WARM, CH_FAILED };
+enum ch_flag { CF_EIO = 1, CF_SLOW = 2 };
+enum vf_kind { VF_DISK, VF_STATS, VF_CHUNKS };
+
+struct chunk {
+	uint32_t fails;		/* injected failures so far */
+	uint8_t state;
+	uint8_t flags;
+};
+
+struct rec {
+	uint64_t chunk, start_us, end_us;
+};
+
+struct range {
+	uint64_t lo, hi;
+};
+
+struct rlist {
+	struct range *r;
+	size_t n;
+};
+
+/* An open stats/chunks file: a snapshot of the text, rebuilt at offset 0. */
+struct vfile {
+	int kind;
+	pthread_mutex_t lock;
+	char *buf;
+	size_t len;
+};
+
+static struct {
+	/* configuration */
+	uint64_t chunk_size;
+	uint64_t latency_ns;
+	unsigned int concurrency;
+	unsigned int threads;
+	uint64_t bandwidth;
+	struct rlist eio, slow;
+	unsigned int eio_count;
+	uint64_t slow_ns;
+	uint64_t vanish_after;
+	bool debug;
+	const char *image;
+	char *mnt;
+
+	/* volume */
+	int fd;
+	uint64_t size;
+	uint64_t nchunks;
+	uint64_t data_chunks;
+	uint64_t xfer_ns;	/* pipe time of one chunk */
+	struct chunk *ch;
+	uint64_t t0_ns;
+
+	/* everything below is protected by lock */
+	pthread_mutex_t lock;
+	pthread_cond_t qcv;		/* queue not empty / stopping */
+	pthread_cond_t cv[NCV];		/* chunk left CH_FETCHING */
+	uint32_t *queue;		/* FIFO ring of nchunks entries */
+	uint64_t qhead, qlen, max_qlen;
+	bool stopping, vanishing;
+	uint64_t pipe_free_ns;
+	uint64_t started, fetches, warm, warm_data, inflight, max_inflight;
+	uint64_t reads, bytes_read, max_req, errors_injected;
+	uint64_t first_fetch_us, last_fetch_us;
+	struct rec *recs;
+	size_t nrecs, recs_cap;
+	pthread_t *fetchers;
+	unsigned int nfetchers;
+} S = {
+	.chunk_size = 512 << 10,
+	.latency_ns = 10000000,
+	.concurrency = 32,
+	.bandwidth = 256ULL << 20,
+	.fd = -1,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rel_us(uint64_t ns)
+{
+	return ns > S.t0_ns ? (ns - S.t0_ns) / 1000 : 0;
+}
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static bool in_rlist(const struct rlist *l, uint64_t c)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (c >= l->r[i].lo && c <= l->r[i].hi)
+			return true;
+	return false;
+}
+
+/*
+ * The volume disappears, as when its host detaches it: the mount is
+ * detached and closing /dev/fuse at exit aborts the connection, so the loop
+ * device above us gets errors from now on.  Fetches already running are
+ * let finish and answered first, so exactly vanish_after fetches complete.
+ */
+static void __attribute__((noreturn)) vanish(void)
+{
+	bool idle = false;
+
+	while (!idle) {
+		pthread_mutex_lock(&S.lock);
+		idle = S.inflight == 0;
+		pthread_mutex_unlock(&S.lock);
+		if (!idle)
+			usleep(1000);
+	}
+	usleep(100000);		/* let readers of those fetches get replies */
+	fprintf(stderr, "lazysim: vanishing after %" PRIu64 " fetches\n",
+		S.vanish_after);
+	if (umount2(S.mnt, MNT_DETACH) < 0)
+		fprintf(stderr, "lazysim: umount %s: %s\n", S.mnt, strerror(errno));
+	_exit(0);
+}
+
+/* Run one fetch of chunk c; called and returns with S.lock held. */
+static void fetch_one(uint32_t c)
+{
+	uint64_t now = mono_ns(), end, start_us = rel_us(now);
+	bool fail = false;
+
+	S.started++;
+	if (++S.inflight > S.max_inflight)
+		S.max_inflight = S.inflight;
+	if (S.first_fetch_us == 0)
+		S.first_fetch_us = start_us ? start_us : 1;
+
+	end = now + S.latency_ns;
+	if (S.ch[c].flags & CF_SLOW)
+		end += S.slow_ns;
+	if (S.bandwidth) {
+		uint64_t pstart = S.pipe_free_ns > now ? S.pipe_free_ns : now;
+
+		S.pipe_free_ns = pstart + S.xfer_ns;
+		if (S.pipe_free_ns > end)
+			end = S.pipe_free_ns;
+	}
+
+	pthread_mutex_unlock(&S.lock);
+	sleep_until(end);
+	pthread_mutex_lock(&S.lock);
+
+	if ((S.ch[c].flags & CF_EIO) &&
+	    (S.eio_count == 0 || S.ch[c].fails < S.eio_count)) {
+		S.ch[c].fails++;
+		S.errors_injected++;
+		fail = true;
+	}
+	S.inflight--;
+	S.fetches++;
+	if (fail) {
+		S.ch[c].state = CH_FAILED;
+	} else {
+		/* records only grow, a failed realloc just loses the record */
+		if (S.nrecs == S.recs_cap) {
+			size_t cap = S.recs_cap ? S.recs_cap * 2 : 1024;
+			struct rec *r = realloc(S.recs, cap * sizeof(*r));
+
+			if (r) {
+				S.recs = r;
+				S.recs_cap = cap;
+			}
+		}
+		S.last_fetch_us = rel_us(mono_ns());
+		if (S.nrecs < S.recs_cap)
+			S.recs[S.nrecs++] = (struct rec){ c, start_us,
+							  S.last_fetch_us };
+		S.ch[c].state = CH_WARM;
+		S.warm++;
+		S.warm_data++;
+	}
+	pthread_cond_broadcast(&S.cv[c % NCV]);
+}
+
+static void *fetcher_main(void *arg)
+{
+	uint32_t c;
+
+	(void)arg;
+	pthread_mutex_lock(&S.lock);
+	for (;;) {
+		while (!S.stopping && (S.qlen == 0 || S.vanishing))
+			pthread_cond_wait(&S.qcv, &S.lock);
+		if (S.stopping)
+			break;
+		if (S.vanish_after && S.started >= S.vanish_after) {
+			S.vanishing = true;
+			pthread_mutex_unlock(&S.lock);
+			vanish();
+		}
+		c = S.queue[S.qhead];
+		S.qhead = (S.qhead + 1) % S.nchunks;
+		S.qlen--;
+		fetch_one(c);
+	}
+	pthread_mutex_unlock(&S.lock);
+	return NULL;
+}
+
+/* Make chunks first..last warm, fetching the cold ones in parallel. */
+static int ensure_warm(uint64_t first, uint64_t last, size_t size)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&S.lock);
+	S.reads++;
+	if (size > S.max_req)
+		S.max_req = size;
+	for (uint64_t c = first; c <= last; c++) {
+		if (S.ch[c].state != CH_COLD && S.ch[c].state != CH_FAILED)
+			continue;
+		S.ch[c].state = CH_FETCHING;
+		S.queue[(S.qhead + S.qlen) % S.nchunks] = (uint32_t)c;
+		if (++S.qlen > S.max_qlen)
+			S.max_qlen = S.qlen;
+		pthread_cond_signal(&S.qcv);
+	}
+	for (uint64_t c = first; c <= last && !ret; c++) {
+		while (S.ch[c].state == CH_FETCHING)
+			pthread_cond_wait(&S.cv[c % NCV], &S.lock);
+		if (S.ch[c].state != CH_WARM)
+			ret = -EIO;
+	}
+	pthread_mutex_unlock(&S.lock);
+	return ret;
+}
+
+static int disk_read(char *buf, size_t size, off_t off)
+{
+	size_t done = 0;
+	int ret;
+
+	if (off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= S.size || size == 0)
+		return 0;
+	if (size > S.size - (uint64_t)off)
+		size = (size_t)(S.size - (uint64_t)off);
+	ret = ensure_warm((uint64_t)off / S.chunk_size,
+			  ((uint64_t)off + size - 1) / S.chunk_size, size);
+	if (ret)
+		return ret;
+	while (done < size) {
+		ssize_t n = pread(S.fd, buf + done, size - done,
+				  off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)	/* IMAGE shrank under us: pad with zeroes */
+			break;
+		done += (size_t)n;
+	}
+	memset(buf + done, 0, size - done);
+	pthread_mutex_lock(&S.lock);
+	S.bytes_read += size;
+	pthread_mutex_unlock(&S.lock);
+	return (int)size;
+}
+
+static char *render(int kind, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&S.lock);
+	if (kind == VF_CHUNKS) {
+		for (size_t i = 0; i < S.nrecs; i++)
+			fprintf(f, "%zu %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+				i + 1, S.recs[i].chunk, S.recs[i].start_us,
+				S.recs[i].end_us);
+	} else {
+		uint64_t limit = S.bandwidth ?
+			S.data_chunks * S.xfer_ns / 1000 : 0;
+#define KV(k, v) fprintf(f, "%s %" PRIu64 "\n", k, (uint64_t)(v))
+		KV("image_size", S.size);
+		KV("chunk_size", S.chunk_size);
+		KV("chunks", S.nchunks);
+		KV("data_chunks", S.data_chunks);
+		KV("warm", S.warm);
+		KV("warm_data", S.warm_data);
+		KV("fetches", S.fetches);
+		KV("bytes_read", S.bytes_read);
+		KV("reads", S.reads);
+		KV("max_read_size", S.max_req);
+		KV("inflight", S.inflight);
+		KV("max_inflight", S.max_inflight);
+		KV("queued", S.qlen);
+		KV("max_queued", S.max_qlen);
+		KV("errors_injected", S.errors_injected);
+		KV("elapsed_us", rel_us(mono_ns()));
+		KV("first_fetch_us", S.first_fetch_us);
+		KV("last_fetch_us", S.last_fetch_us);
+		KV("limit_us", limit);
+		KV("latency_us", S.latency_ns / 1000);
+		KV("concurrency", S.concurrency);
+		KV("bandwidth", S.bandwidth);
+		KV("threads", S.threads);
+#undef KV
+	}
+	pthread_mutex_unlock(&S.lock);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*lenp = len;
+	return buf;
+}
+
+static int path_kind(const char *path)
+{
+	if (!strcmp(path, "/disk.img"))
+		return VF_DISK;
+	if (!strcmp(path, "/stats"))
+		return VF_STATS;
+	if (!strcmp(path, "/chunks"))
+		return VF_CHUNKS;
+	return -1;
+}
+
+static int sim_getattr(const char *path, struct stat *st,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	memset(st, 0, sizeof(*st));
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_blksize = 4096;
+	if (!strcmp(path, "/")) {
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		return 0;
+	}
+	switch (path_kind(path)) {
+	case VF_DISK:
+		st->st_size = (off_t)S.size;
+		st->st_blocks = (blkcnt_t)((S.size + 511) / 512);
+		break;
+	case VF_STATS:
+	case VF_CHUNKS:
+		/* size 0 + direct_io: readers read until EOF (like /proc) */
+		break;
+	default:
+		return -ENOENT;
+	}
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	return 0;
+}
+
+static int sim_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
+		       off_t off, struct fuse_file_info *fi,
+		       enum fuse_readdir_flags flags)
+{
+	static const char *const names[] = { ".", "..", "disk.img", "stats",
+					     "chunks" };
+
+	(void)path; (void)off; (void)fi; (void)flags;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fill(buf, names[i], NULL, 0, 0);
+	return 0;
+}
+
+static int sim_open(const char *path, struct fuse_file_info *fi)
+{
+	int kind = path_kind(path);
+	struct vfile *vf;
+
+	if (kind < 0)
+		return -ENOENT;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS;
+	/* bypass the page cache: every read must reach the model */
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fi->fh = 0;
+	if (kind == VF_DISK)
+		return 0;
+	vf = calloc(1, sizeof(*vf));
+	if (!vf)
+		return -ENOMEM;
+	vf->kind = kind;
+	pthread_mutex_init(&vf->lock, NULL);
+	vf->buf = render(kind, &vf->len);
+	if (!vf->buf) {
+		pthread_mutex_destroy(&vf->lock);
+		free(vf);
+		return -ENOMEM;
+	}
+	fi->fh = (uint64_t)(uintptr_t)vf;
+	return 0;
+}
+
+static int vfile_read(struct vfile *vf, char *buf, size_t size, off_t off)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vf->lock);
+	if (off == 0) {
+		size_t len;
+		char *nbuf = render(vf->kind, &len);
+
+		if (nbuf) {
+			free(vf->buf);
+			vf->buf = nbuf;
+			vf->len = len;
+		}
+	}
+	if (off >= 0 && (size_t)off < vf->len) {
+		if (size > vf->len - (size_t)off)
+			size = vf->len - (size_t)off;
+		if (size > INT_MAX)
+			size = INT_MAX;
+		memcpy(buf, vf->buf + off, size);
+		ret = (int)size;
+	}
+	pthread_mutex_unlock(&vf->lock);
+	return ret;
+}
+
+static int sim_read(const char *path, char *buf, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct vfile *vf = (struct vfile *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (vf)
+		return vfile_read(vf, buf, size, off);
+	return disk_read(buf, size, off);
+}
+
+static int sim_release(const char *path, struct fuse_file_info *fi)
+{
+	struct vfile *vf = (struct vfile *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (vf) {
+		pthread_mutex_destroy(&vf->lock);
+		free(vf->buf);
+		free(vf);
+	}
+	return 0;
+}
+
+static void *sim_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	cfg->direct_io = 1;
+	cfg->kernel_cache = 0;
+	cfg->auto_cache = 0;
+	cfg->entry_timeout = 3600;
+	cfg->attr_timeout = 3600;
+	cfg->negative_timeout = 3600;
+	cfg->nullpath_ok = 1;
+	/*
+	 * Async direct I/O requests are "background" requests; the kernel
+	 * default of 12 of them would cap the queue depth we can see.
+	 */
+	conn->max_background = 256;
+	conn->congestion_threshold = 192;
+	conn->want |= conn->capable & (FUSE_CAP_ASYNC_DIO | FUSE_CAP_ASYNC_READ);
+	if (S.debug)
+		fprintf(stderr, "lazysim: proto %u.%u max_write %u max_read %u "
+			"want %#x\n", conn->proto_major, conn->proto_minor,
+			conn->max_write, conn->max_read, conn->want);
+	return NULL;
+}
+
+static const struct fuse_operations sim_ops = {
+	.init = sim_init,
+	.getattr = sim_getattr,
+	.readdir = sim_readdir,
+	.open = sim_open,
+	.read = sim_read,
+	.release = sim_release,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: lazysim [OPTIONS] IMAGE MOUNTPOINT\n"
+"Serve IMAGE read-only as MOUNTPOINT/disk.img like a volume lazily restored\n"
+"from a snapshot; MOUNTPOINT/stats and MOUNTPOINT/chunks report what happened.\n"
+"Runs in the foreground until SIGTERM/SIGINT or unmount.\n"
+"\n"
+"  -c, --chunk-size SIZE   snapshot block size, multiple of 4K (default 512K)\n"
+"  -l, --latency MS        cost of fetching one chunk (default 10, 0 allowed)\n"
+"  -j, --concurrency N     chunk fetches at once (default 32)\n"
+"  -B, --bandwidth SIZE    shared fetch bandwidth, bytes/s (default 256M, 0=none)\n"
+"  -t, --threads N         FUSE worker threads (default concurrency+16, min 32)\n"
+"      --eio LIST          chunks (N or N-M, comma separated) whose fetch fails\n"
+"      --eio-count N       they fail the first N times, then work (0=always)\n"
+"      --slow LIST         chunks whose fetch takes --slow-ms longer\n"
+"      --slow-ms MS        extra latency of --slow chunks (default 1000)\n"
+"      --vanish-after N    after N fetches, the next one makes the volume vanish\n"
+"                          (mount detached, process exits)\n"
+"  -f, --foreground        accepted for compatibility (always foreground)\n"
+"  -d, --debug             print FUSE debug output\n"
+"  -h, --help              show this help\n"
+"SIZE takes K, M, G, T suffixes (powers of 1024).\n");
+}
+
+static void __attribute__((noreturn)) bad(const char *opt, const char *why)
+{
+	fprintf(stderr, "lazysim: %s: %s\n", opt, why);
+	exit(1);
+}
+
+static uint64_t parse_size(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		bad(opt, "expected a size");
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		bad(opt, "expected a size");
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end)
+		bad(opt, "bad size suffix (use K, M, G or T)");
+	if (shift && v > (UINT64_MAX >> shift))
+		bad(opt, "size too large");
+	return (uint64_t)v << shift;
+}
+
+static uint64_t parse_uint(const char *opt, const char *s, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		bad(opt, "expected a non-negative integer");
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end)
+		bad(opt, "expected a non-negative integer");
+	if (v > max)
+		bad(opt, "value too large");
+	return v;
+}
+
+static uint64_t parse_ms(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 3.6e6)
+		bad(opt, "expected milliseconds between 0 and 3600000");
+	return (uint64_t)(v * 1e6 + 0.5);
+}
+
+static void parse_list(const char *opt, const char *s, struct rlist *l)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+
+	if (!copy)
+		bad(opt, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		struct range r, *nr;
+
+		if (dash)
+			*dash = '\0';
+		r.lo = r.hi = parse_uint(opt, tok, UINT32_MAX);
+		if (dash)
+			r.hi = parse_uint(opt, dash + 1, UINT32_MAX);
+		if (r.hi < r.lo)
+			bad(opt, "range end before its start");
+		nr = realloc(l->r, (l->n + 1) * sizeof(*nr));
+		if (!nr)
+			bad(opt, "out of memory");
+		l->r = nr;
+		l->r[l->n++] = r;
+	}
+	free(copy);
+	if (l->n == 0)
+		bad(opt, "expected a chunk list");
+}
+
+enum {
+	OPT_EIO = 256, OPT_EIO_COUNT, OPT_SLOW, OPT_SLOW_MS, OPT_VANISH,
+};
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "latency", required_argument, NULL, 'l' },
+		{ "concurrency", required_argument, NULL, 'j' },
+		{ "bandwidth", required_argument, NULL, 'B' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "eio", required_argument, NULL, OPT_EIO },
+		{ "eio-count", required_argument, NULL, OPT_EIO_COUNT },
+		{ "slow", required_argument, NULL, OPT_SLOW },
+		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
+		{ "vanish-after", required_argument, NULL, OPT_VANISH },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	S.slow_ns = 1000000000ULL;
+	while ((o = getopt_long(argc, argv, "c:l:j:B:t:fdh", lopts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			S.chunk_size = parse_size("--chunk-size", optarg);
+			if (S.chunk_size == 0 || S.chunk_size % 4096)
+				bad("--chunk-size", "must be a non-zero multiple of 4096");
+			if (S.chunk_size > MAX_CHUNK)
+				bad("--chunk-size", "must be at most 1G");
+			break;
+		case 'l':
+			S.latency_ns = parse_ms("--latency", optarg);
+			break;
+		case 'j':
+			S.concurrency = (unsigned int)parse_uint("--concurrency",
+								 optarg, 4096);
+			if (!S.concurrency)
+				bad("--concurrency", "must be at least 1");
+			break;
+		case 'B':
+			S.bandwidth = parse_size("--bandwidth", optarg);
+			break;
+		case 't':
+			S.threads = (unsigned int)parse_uint("--threads", optarg,
+							     8192);
+			if (S.threads < 2)
+				bad("--threads", "must be at least 2");
+			break;
+		case OPT_EIO:
+			parse_list("--eio", optarg, &S.eio);
+			break;
+		case OPT_EIO_COUNT:
+			S.eio_count = (unsigned int)parse_uint("--eio-count",
+							       optarg, UINT32_MAX);
+			break;
+		case OPT_SLOW:
+			parse_list("--slow", optarg, &S.slow);
+			break;
+		case OPT_SLOW_MS:
+			S.slow_ns = parse_ms("--slow-ms", optarg);
+			break;
+		case OPT_VANISH:
+			S.vanish_after = parse_uint("--vanish-after", optarg,
+						    UINT64_MAX);
+			if (!S.vanish_after)
+				bad("--vanish-after", "must be at least 1");
+			break;
+		case 'f':
+			break;
+		case 'd':
+			S.debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'lazysim --help'.\n");
+			exit(1);
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "lazysim: expected IMAGE and MOUNTPOINT\n"
+			"Try 'lazysim --help'.\n");
+		exit(1);
+	}
+	S.image = argv[optind];
+	S.mnt = realpath(argv[optind + 1], NULL);
+	if (!S.mnt) {
+		fprintf(stderr, "lazysim: %s: %s\n", argv[optind + 1],
+			strerror(errno));
+		exit(1);
+	}
+	if (!S.threads)
+		S.threads = S.concurrency + 16 < 32 ? 32 : S.concurrency + 16;
+}
+
+static void mark_data(uint64_t from, uint64_t to)
+{
+	for (uint64_t c = from / S.chunk_size;
+	     c < S.nchunks && c * S.chunk_size < to; c++)
+		S.ch[c].state = CH_COLD;
+}
+
+/* Holes (SEEK_HOLE) were never in the snapshot: those chunks start warm. */
+static int scan_image(void)
+{
+	off_t off = 0;
+
+	for (uint64_t c = 0; c < S.nchunks; c++)
+		S.ch[c].state = CH_WARM;
+	while ((uint64_t)off < S.size) {
+		off_t d = lseek(S.fd, off, SEEK_DATA), h;
+
+		if (d < 0 && errno == ENXIO)
+			break;
+		if (d < 0) {	/* no SEEK_DATA here: all of it is data */
+			mark_data(0, S.size);
+			break;
+		}
+		h = lseek(S.fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > S.size)
+			h = (off_t)S.size;
+		mark_data((uint64_t)d, (uint64_t)h);
+		off = h;
+	}
+	for (uint64_t c = 0; c < S.nchunks; c++) {
+		if (S.ch[c].state == CH_COLD)
+			S.data_chunks++;
+		if (in_rlist(&S.eio, c))
+			S.ch[c].flags |= CF_EIO;
+		if (in_rlist(&S.slow, c))
+			S.ch[c].flags |= CF_SLOW;
+	}
+	S.warm = S.nchunks - S.data_chunks;
+	return 0;
+}
+
+static int check_list(const char *opt, const struct rlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->r[i].hi >= S.nchunks) {
+			fprintf(stderr, "lazysim: %s: chunk %" PRIu64
+				" out of range (image has %" PRIu64 " chunks)\n",
+				opt, l->r[i].hi, S.nchunks);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+static int setup_volume(void)
+{
+	struct stat st;
+	off_t end;
+
+	S.fd = open(S.image, O_RDONLY | O_CLOEXEC);
+	if (S.fd >= 0 && fstat(S.fd, &st) == 0 &&
+	    !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		fprintf(stderr, "lazysim: %s: not a file or block device\n",
+			S.image);
+		return -EINVAL;
+	}
+	end = S.fd < 0 ? -1 : lseek(S.fd, 0, SEEK_END);
+	if (end < 0) {
+		int err = errno;
+
+		fprintf(stderr, "lazysim: %s: %s\n", S.image, strerror(err));
+		return -err;
+	}
+	S.size = (uint64_t)end;
+	S.nchunks = (S.size + S.chunk_size - 1) / S.chunk_size;
+	if (S.nchunks >= UINT32_MAX) {
+		fprintf(stderr, "lazysim: %s: too many chunks\n", S.image);
+		return -EFBIG;
+	}
+	if (check_list("--eio", &S.eio) || check_list("--slow", &S.slow))
+		return -ERANGE;
+	S.ch = calloc(S.nchunks ? S.nchunks : 1, sizeof(*S.ch));
+	S.queue = calloc(S.nchunks ? S.nchunks : 1, sizeof(*S.queue));
+	if (!S.ch || !S.queue) {
+		fprintf(stderr, "lazysim: out of memory\n");
+		return -ENOMEM;
+	}
+	if (S.bandwidth)
+		S.xfer_ns = (uint64_t)((long double)S.chunk_size * 1e9L /
+				       (long double)S.bandwidth);
+	return scan_image();
+}
+
+/* Fetchers block all signals so SIGTERM reaches the FUSE main thread. */
+static int start_fetchers(void)
+{
+	sigset_t all, old;
+	int ret = 0;
+
+	pthread_cond_init(&S.qcv, NULL);
+	for (int i = 0; i < NCV; i++)
+		pthread_cond_init(&S.cv[i], NULL);
+	S.fetchers = calloc(S.concurrency, sizeof(*S.fetchers));
+	if (!S.fetchers)
+		return -ENOMEM;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (; S.nfetchers < S.concurrency; S.nfetchers++) {
+		ret = -pthread_create(&S.fetchers[S.nfetchers], NULL,
+				      fetcher_main, NULL);
+		if (ret) {
+			fprintf(stderr, "lazysim: pthread_create: %s\n",
+				strerror(-ret));
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+static void cleanup(void)
+{
+	if (S.fetchers) {
+		pthread_mutex_lock(&S.lock);
+		S.stopping = true;
+		pthread_cond_broadcast(&S.qcv);
+		pthread_mutex_unlock(&S.lock);
+	}
+	for (unsigned int i = 0; i < S.nfetchers; i++)
+		pthread_join(S.fetchers[i], NULL);
+	free(S.fetchers);
+	free(S.ch);
+	free(S.queue);
+	free(S.recs);
+	free(S.eio.r);
+	free(S.slow.r);
+	free(S.mnt);
+	if (S.fd >= 0)
+		close(S.fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_loop_config *lcfg = NULL;
+	struct fuse *f = NULL;
+	int ret = 1, res;
+
+	parse_args(argc, argv);
+	S.t0_ns = mono_ns();
+	if (setup_volume() || start_fetchers())
+		goto out;
+
+	/* ro: writes get EROFS from the kernel; allow_other: any user's
+	 * tools (and root's loop devices) may use the volume */
+	if (fuse_opt_add_arg(&args, argv[0]) ||
+	    fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, "ro,allow_other,fsname=lazysim,"
+			     "subtype=lazysim") ||
+	    (S.debug && fuse_opt_add_arg(&args, "-d"))) {
+		fprintf(stderr, "lazysim: out of memory\n");
+		goto out;
+	}
+	f = fuse_new(&args, &sim_ops, sizeof(sim_ops), NULL);
+	if (!f)
+		goto out;
+	if (fuse_mount(f, S.mnt))
+		goto out_destroy;
+	if (fuse_set_signal_handlers(fuse_get_session(f)))
+		goto out_unmount;
+	lcfg = fuse_loop_cfg_create();
+	if (!lcfg)
+		goto out_signals;
+	/* every waiting reader holds a thread: have more than fetchers */
+	fuse_loop_cfg_set_max_threads(lcfg, S.threads);
+	fuse_loop_cfg_set_idle_threads(lcfg, S.threads);
+	res = fuse_loop_mt(f, lcfg);
+	/* a positive result is the signal that stopped us: a clean exit */
+	ret = res < 0 ? 1 : 0;
+	fuse_loop_cfg_destroy(lcfg);
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(f));
+out_unmount:
+	fuse_unmount(f);
+out_destroy:
+	fuse_destroy(f);
+out:
+	fuse_opt_free_args(&args);
+	cleanup();
+	return ret;
+}
