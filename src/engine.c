@@ -102,6 +102,8 @@ static int job_settle(struct engine *e, struct job *j)
 			if (j->cursors[s].left && j->cursors[s].idx < j->cursors[s].rl->n)
 				return 0;
 		j->phase_ns[j->phase] = elapsed(e);
+		if (e->opts->phase_done)
+			e->opts->phase_done(j, j->phase, e->opts->arg);
 		if (++j->phase == j->nphases) {
 			j->end_ns = elapsed(e);
 			j->complete = !j->failed && j->done == j->planned;

@@ -49,6 +49,8 @@ struct engine_opts {
 	unsigned int tick_ms;	/* how often to call progress */
 	void (*progress)(const struct job *jobs, size_t njobs, uint64_t elapsed_ns,
 			 void *arg);
+	/* Called when a job finishes a phase (the priority classes end at npriority). */
+	void (*phase_done)(const struct job *job, size_t phase, void *arg);
 	void *arg;
 	volatile sig_atomic_t *stop;	/* set from a signal handler: drain and return */
 };

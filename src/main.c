@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * blkhydrate: read every block of a cloud volume restored from a snapshot
- * once, fast, so that the first real read of each block is not the slow one.
+ * once, fast, so that the first real read of each block is not the slow one;
+ * the blocks of chosen files (model weights) first.
  *
- * This file is the command line: options, subcommands, messages and exit
- * statuses. It is the only place that prints to the user or exits.
+ * This file is the command line: options, the configuration file,
+ * subcommands, messages and exit statuses. It is the only place that prints
+ * to the user or exits.
  */
 #include "config.h"
 
@@ -16,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "engine.h"
 #include "options.h"
+#include "plan.h"
 #include "range.h"
 #include "report.h"
 #include "size.h"
@@ -28,11 +33,12 @@
 /* Exit statuses; documented in blkhydrate(8) and README. */
 enum {
 	EXIT_DONE = 0,
-	EXIT_USAGE = 1,		/* bad option or bad target: nothing was read */
+	EXIT_USAGE = 1,		/* bad option, configuration or target: nothing was read */
 	EXIT_READ_ERRORS = 2,	/* finished, but some blocks could not be read */
 	EXIT_INTERRUPTED = 3,	/* stopped by SIGINT or SIGTERM */
 	EXIT_SYSTEM = 4,	/* could not run: io_uring unavailable, out of memory */
 	EXIT_VANISHED = 5,	/* a target went away during the run */
+	EXIT_UNMAPPED = 6,	/* plan: a priority path matched nothing or could not be mapped */
 };
 
 #define PROGRESS_BAR_MS 200
@@ -40,12 +46,33 @@ enum {
 
 static volatile sig_atomic_t stop_requested;
 
-struct hydrate_ctl {
+/* Which settings the command line gave: those win over the configuration file. */
+enum {
+	SET_DEPTH = 1 << 0,
+	SET_BLOCK = 1 << 1,
+	SET_STRIDES = 1 << 2,
+	SET_RATE = 1 << 3,
+	SET_PROGRESS = 1 << 4,
+	SET_MODE = 1 << 5,
+	SET_ONLY = 1 << 6,
+};
+
+struct ctl {
+	const char *cmd;
 	struct run_settings rs;
 	enum progress_mode progress;
 	bool json;
 	bool quiet;
+	bool verbose;
 	bool bar;
+	bool used;
+	bool only_priority;
+	const char *config;
+	bool config_given;
+	char **patterns;	/* --priority, or the configuration's when none given */
+	size_t npatterns;
+	unsigned int set;
+	struct config cfg;
 };
 
 static void __attribute__((noreturn)) usage_main(void)
@@ -53,10 +80,12 @@ static void __attribute__((noreturn)) usage_main(void)
 	fputs("Usage:\n"
 	      " blkhydrate <command> [options] [<target>...]\n"
 	      "\n"
-	      "Hydrate block volumes restored from snapshots: read every block once, fast.\n"
+	      "Hydrate block volumes restored from snapshots: read every block once, fast,\n"
+	      "the blocks of chosen files first.\n"
 	      "\n"
 	      "Commands:\n"
-	      " hydrate      read each target whole\n"
+	      " hydrate      read each target, priority files first\n"
+	      " plan         show what hydrate would read, in order, without reading\n"
 	      "\n"
 	      "Options:\n"
 	      " -h, --help     display this help\n"
@@ -67,27 +96,49 @@ static void __attribute__((noreturn)) usage_main(void)
 	exit(EXIT_DONE);
 }
 
-static void __attribute__((noreturn)) usage_hydrate(void)
+static void __attribute__((noreturn)) usage_cmd(const char *cmd)
 {
+	bool hydrate = !strcmp(cmd, "hydrate");
+
 	printf("Usage:\n"
-	       " blkhydrate hydrate [options] <target>...\n"
-	       "\n"
-	       "Read every block of each target (a block device or a disk image) once,\n"
-	       "read-only, so that a volume restored from a snapshot is fully fetched.\n"
-	       "\n"
+	       " blkhydrate %s [options] <target>...\n"
+	       "\n",
+	       cmd);
+	if (hydrate)
+		fputs("Read every block of each target (a block device or a disk image) once,\n"
+		      "read-only, the extents of the priority files first, so that a volume\n"
+		      "restored from a snapshot is fully fetched.\n",
+		      stdout);
+	else
+		fputs("Show what 'blkhydrate hydrate' would read, in order, without reading:\n"
+		      "each priority class with its files, extents and bytes, then the rest.\n",
+		      stdout);
+	printf("\n"
 	       "Options:\n"
+	       " -p, --priority <path>     read this file, directory or glob first (repeatable)\n"
+	       " -u, --used                read only the space the mounted file systems use\n"
+	       "     --only-priority       read the priority files only\n"
+	       " -c, --config <file>       configuration file (default %s)\n"
 	       " -d, --queue-depth <n>     reads in flight (default %u)\n"
 	       " -b, --block-size <size>   bytes per read (default %uK)\n"
-	       " -s, --strides <n>         parts of a target read side by side (default %u)\n"
-	       " -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
-	       "     --progress <when>     auto, always or never (default auto)\n"
-	       "     --json                print a JSON summary on standard output\n"
-	       " -q, --quiet               no progress and no summary on standard error\n"
-	       "\n"
-	       " -h, --help                display this help\n"
-	       "\n"
-	       "Sizes take the suffixes K, M, G, T (powers of 1024) or KB, MB, GB, TB.\n",
-	       DEFAULT_QUEUE_DEPTH, DEFAULT_BLOCK_SIZE / 1024, DEFAULT_STRIDES);
+	       " -s, --strides <n>         parts of a target read side by side (default %u)\n",
+	       DEFAULT_CONFIG_FILE, DEFAULT_QUEUE_DEPTH, DEFAULT_BLOCK_SIZE / 1024,
+	       DEFAULT_STRIDES);
+	if (hydrate)
+		fputs(" -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
+		      "     --progress <when>     auto, always or never (default auto)\n"
+		      "     --json                print a JSON summary on standard output\n"
+		      " -q, --quiet               no progress and no summary on standard error\n",
+		      stdout);
+	else
+		fputs("     --json                print the plan as JSON\n"
+		      " -v, --verbose             list every range of every phase\n",
+		      stdout);
+	fputs("\n"
+	      " -h, --help                display this help\n"
+	      "\n"
+	      "Sizes take the suffixes K, M, G, T (powers of 1024) or KB, MB, GB, TB.\n",
+	      stdout);
 	exit(EXIT_DONE);
 }
 
@@ -104,23 +155,136 @@ errx_usage(const char *cmd, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+static void __attribute__((format(printf, 2, 3), noreturn)) errx_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("blkhydrate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
-static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_ns, void *arg)
+static void add_pattern(struct ctl *ctl, char *pattern)
 {
-	const struct hydrate_ctl *ctl = arg;
+	char **v = realloc(ctl->patterns, (ctl->npatterns + 1) * sizeof(*v));
 
-	report_progress(stderr, jobs, njobs, elapsed_ns, ctl->bar);
+	if (!v)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	ctl->patterns = v;
+	v[ctl->npatterns++] = pattern;
 }
 
-static void parse_hydrate(int argc, char **argv, struct hydrate_ctl *ctl)
+/*
+ * Apply one setting from the command line (@where NULL) or the configuration
+ * file (@where "FILE:LINE"). Both go through the same checks.
+ */
+static void apply(struct ctl *ctl, const char *key, char *value, const char *where)
 {
-	enum { OPT_PROGRESS = 256, OPT_JSON };
+	const char *why = NULL;
+	char name[32];
+	size_t i;
+	int bad = 0;
+
+	if (!strcmp(key, "queue-depth"))
+		bad = opt_count(value, 1, MAX_QUEUE_DEPTH, &ctl->rs.queue_depth, &why);
+	else if (!strcmp(key, "block-size"))
+		bad = opt_block_size(value, &ctl->rs.block_size, &why);
+	else if (!strcmp(key, "strides"))
+		bad = opt_count(value, 1, MAX_STRIDES, &ctl->rs.strides, &why);
+	else if (!strcmp(key, "rate"))
+		bad = opt_rate(value, &ctl->rs.rate, &why);
+	else if (!strcmp(key, "progress"))
+		bad = opt_progress(value, &ctl->progress, &why);
+	else if (!strcmp(key, "priority"))
+		add_pattern(ctl, value);
+	else if (!strcmp(key, "mode")) {
+		if (!strcmp(value, "whole") || !strcmp(value, "used"))
+			ctl->used = !strcmp(value, "used");
+		else
+			bad = -EINVAL, why = "not one of whole, used";
+	} else if (!strcmp(key, "only-priority")) {
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
+			ctl->only_priority = true;
+		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
+			ctl->only_priority = false;
+		else
+			bad = -EINVAL, why = "not yes or no";
+	}
+	if (!bad)
+		return;
+	/* "queue-depth" names the key in the file, "queue depth" the setting in words. */
+	for (i = 0; key[i] && i < sizeof(name) - 1; i++)
+		name[i] = key[i] == '-' ? ' ' : key[i];
+	name[i] = '\0';
+	if (where)
+		errx_status(EXIT_USAGE, "%s: invalid %s '%s': %s", where, name, value, why);
+	errx_usage(ctl->cmd, "invalid %s '%s': %s", name, value, why);
+}
+
+static unsigned int key_flag(const char *key)
+{
+	static const struct {
+		const char *key;
+		unsigned int flag;
+	} flags[] = {
+		{ "queue-depth", SET_DEPTH }, { "block-size", SET_BLOCK },
+		{ "strides", SET_STRIDES },   { "rate", SET_RATE },
+		{ "progress", SET_PROGRESS }, { "mode", SET_MODE },
+		{ "only-priority", SET_ONLY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strcmp(key, flags[i].key))
+			return flags[i].flag;
+	return 0;
+}
+
+/* The configuration file fills in what the command line left unset. */
+static void load_config(struct ctl *ctl)
+{
+	struct config_error err;
+	bool patterns_given = ctl->npatterns > 0;
+	char where[4200];
+	size_t i;
+	int rc;
+
+	rc = config_load(ctl->config, &ctl->cfg, &err);
+	if (rc == -ENOENT && !ctl->config_given)
+		return;
+	if (rc == -ENOMEM)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	if (rc && err.line)
+		errx_status(EXIT_USAGE, "%s:%u: %s", ctl->config, err.line, err.reason);
+	if (rc)
+		errx_status(EXIT_USAGE, "%s: %s", ctl->config, err.reason[0] ? err.reason : strerror(-rc));
+	for (i = 0; i < ctl->cfg.n; i++) {
+		const struct config_item *it = &ctl->cfg.v[i];
+
+		if (!strcmp(it->key, "priority") ? patterns_given : (ctl->set & key_flag(it->key)))
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", ctl->config, it->line);
+		apply(ctl, it->key, it->value, where);
+	}
+}
+
+static void parse_cmd(int argc, char **argv, struct ctl *ctl)
+{
+	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY };
 	static const struct option longopts[] = {
+		{ "priority", required_argument, NULL, 'p' },
+		{ "used", no_argument, NULL, 'u' },
+		{ "only-priority", no_argument, NULL, OPT_ONLY },
+		{ "config", required_argument, NULL, 'c' },
 		{ "queue-depth", required_argument, NULL, 'd' },
 		{ "block-size", required_argument, NULL, 'b' },
 		{ "strides", required_argument, NULL, 's' },
@@ -128,39 +292,57 @@ static void parse_hydrate(int argc, char **argv, struct hydrate_ctl *ctl)
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *why;
+	bool hydrate = !strcmp(ctl->cmd, "hydrate");
+	const char *optstr = hydrate ? ":p:uc:d:b:s:r:qh" : ":p:uc:d:b:s:vh";
+	const char *key;
 	int c;
 
 	ctl->rs.queue_depth = DEFAULT_QUEUE_DEPTH;
 	ctl->rs.block_size = DEFAULT_BLOCK_SIZE;
 	ctl->rs.strides = DEFAULT_STRIDES;
-	ctl->rs.rate = 0;
 	ctl->progress = PROGRESS_AUTO;
+	ctl->config = DEFAULT_CONFIG_FILE;
 
-	while ((c = getopt_long(argc, argv, ":d:b:s:r:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
+		key = NULL;
 		switch (c) {
+		case 'p':
+			key = "priority";
+			break;
+		case 'u':
+			ctl->used = true;
+			ctl->set |= SET_MODE;
+			break;
+		case OPT_ONLY:
+			ctl->only_priority = true;
+			ctl->set |= SET_ONLY;
+			break;
+		case 'c':
+			ctl->config = optarg;
+			ctl->config_given = true;
+			break;
 		case 'd':
-			if (opt_count(optarg, 1, MAX_QUEUE_DEPTH, &ctl->rs.queue_depth, &why))
-				errx_usage("hydrate", "invalid queue depth '%s': %s", optarg, why);
+			key = "queue-depth";
 			break;
 		case 'b':
-			if (opt_block_size(optarg, &ctl->rs.block_size, &why))
-				errx_usage("hydrate", "invalid block size '%s': %s", optarg, why);
+			key = "block-size";
 			break;
 		case 's':
-			if (opt_count(optarg, 1, MAX_STRIDES, &ctl->rs.strides, &why))
-				errx_usage("hydrate", "invalid strides '%s': %s", optarg, why);
+			key = "strides";
 			break;
 		case 'r':
-			if (opt_rate(optarg, &ctl->rs.rate, &why))
-				errx_usage("hydrate", "invalid rate '%s': %s", optarg, why);
+			if (!hydrate)
+				goto unknown;
+			key = "rate";
 			break;
 		case OPT_PROGRESS:
-			if (opt_progress(optarg, &ctl->progress, &why))
-				errx_usage("hydrate", "invalid progress '%s': %s", optarg, why);
+			if (!hydrate)
+				goto unknown;
+			key = "progress";
 			break;
 		case OPT_JSON:
 			ctl->json = true;
@@ -168,19 +350,30 @@ static void parse_hydrate(int argc, char **argv, struct hydrate_ctl *ctl)
 		case 'q':
 			ctl->quiet = true;
 			break;
+		case 'v':
+			ctl->verbose = true;
+			break;
 		case 'h':
-			usage_hydrate();
+			usage_cmd(ctl->cmd);
 		case ':':
-			errx_usage("hydrate", "option '%s' requires an argument", argv[optind - 1]);
+			errx_usage(ctl->cmd, "option '%s' requires an argument", argv[optind - 1]);
 		default:
-			errx_usage("hydrate", "unrecognized option '%s'", argv[optind - 1]);
+unknown:
+			errx_usage(ctl->cmd, "unrecognized option '%s'", argv[optind - 1]);
+		}
+		if (key) {
+			apply(ctl, key, optarg, NULL);
+			ctl->set |= key_flag(key);
 		}
 	}
-	if (opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &why))
-		errx_usage("hydrate", "invalid queue depth %u with block size %llu: %s",
-			   ctl->rs.queue_depth, (unsigned long long)ctl->rs.block_size, why);
 	if (optind >= argc)
-		errx_usage("hydrate", "no target given");
+		errx_usage(ctl->cmd, "no target given");
+	load_config(ctl);
+	if (opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &key))
+		errx_usage(ctl->cmd, "invalid queue depth %u with block size %llu: %s",
+			   ctl->rs.queue_depth, (unsigned long long)ctl->rs.block_size, key);
+	if (ctl->only_priority && !ctl->npatterns)
+		errx_usage(ctl->cmd, "--only-priority needs at least one priority path");
 	if (ctl->quiet)
 		ctl->progress = PROGRESS_NEVER;
 	ctl->bar = ctl->progress == PROGRESS_ALWAYS ||
@@ -195,18 +388,73 @@ static void open_targets(char **paths, size_t n, struct target *t)
 
 	for (i = 0; i < n; i++) {
 		rc = target_open(&t[i], paths[i]);
-		if (rc) {
-			fprintf(stderr, "blkhydrate: %s: %s\n", paths[i], target_strerror(rc));
-			exit(EXIT_USAGE);
-		}
-		for (k = 0; k < i; k++) {
-			if (target_same(&t[k], &t[i])) {
-				fprintf(stderr, "blkhydrate: %s: the same %s as %s\n", paths[i],
-					t[i].blockdev ? "device" : "file", paths[k]);
-				exit(EXIT_USAGE);
-			}
-		}
+		if (rc)
+			errx_status(EXIT_USAGE, "%s: %s", paths[i], target_strerror(rc));
+		for (k = 0; k < i; k++)
+			if (target_same(&t[k], &t[i]))
+				errx_status(EXIT_USAGE, "%s: the same %s as %s", paths[i],
+					    t[i].blockdev ? "device" : "file", paths[k]);
 	}
+}
+
+static void build_plan(struct ctl *ctl, struct plan *plan, struct target *targets, size_t n)
+{
+	struct plan_opts po = {
+		.patterns = ctl->patterns,
+		.npatterns = ctl->npatterns,
+		.used = ctl->used,
+		.only_priority = ctl->only_priority,
+	};
+	int rc = plan_build(plan, targets, n, &po);
+
+	if (rc)
+		errx_status(EXIT_SYSTEM, "cannot build the plan: %s", strerror(-rc));
+}
+
+/* Say, once each, what could not be put first and what fell back. */
+static void report_plan_problems(const struct plan *plan)
+{
+	size_t c, i;
+
+	for (c = 0; c < plan->nclasses; c++) {
+		const struct plan_class *cl = &plan->classes[c];
+
+		if (cl->error)
+			fprintf(stderr, "blkhydrate: priority %s: %s\n", cl->pattern,
+				cl->error == -ENOENT ? "matches no file" : strerror(-cl->error));
+		for (i = 0; i < cl->nfiles; i++)
+			if (cl->files[i].error)
+				fprintf(stderr, "blkhydrate: priority file %s: %s\n",
+					cl->files[i].path, cl->files[i].why);
+	}
+	for (i = 0; i < plan->nnotes; i++)
+		fprintf(stderr, "blkhydrate: %s\n", plan->notes[i]);
+}
+
+struct phase_ctx {
+	const struct ctl *ctl;
+	const struct plan *plan;
+	const struct job *jobs;
+};
+
+static void phase_cb(const struct job *job, size_t phase, void *arg)
+{
+	const struct phase_ctx *px = arg;
+	size_t t = (size_t)(job - px->jobs);
+	size_t npri = px->plan->per[t].npriority;
+
+	if (!npri || phase + 1 != npri || px->ctl->quiet)
+		return;
+	if (px->ctl->bar)
+		report_progress_end(stderr);
+	report_priority_done(stderr, px->plan, t, job);
+}
+
+static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_ns, void *arg)
+{
+	const struct phase_ctx *px = arg;
+
+	report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar);
 }
 
 static int exit_status(const struct job *jobs, size_t n, const struct engine_info *info)
@@ -225,44 +473,40 @@ static int exit_status(const struct job *jobs, size_t n, const struct engine_inf
 	return errors ? EXIT_READ_ERRORS : EXIT_DONE;
 }
 
+static void free_ctl(struct ctl *ctl)
+{
+	free(ctl->patterns);
+	config_free(&ctl->cfg);
+}
+
 static int cmd_hydrate(int argc, char **argv)
 {
-	struct hydrate_ctl ctl = { 0 };
+	struct ctl ctl = { .cmd = "hydrate" };
 	struct engine_opts eo = { 0 };
 	struct engine_info info;
 	struct sigaction sa = { 0 };
+	struct phase_ctx px;
 	struct target *targets;
-	struct rangelist *whole;
+	struct plan plan;
 	struct job *jobs;
 	size_t n, i;
+	unsigned int through_failed;
 	int rc, status;
 
-	parse_hydrate(argc, argv, &ctl);
+	parse_cmd(argc, argv, &ctl);
 	n = (size_t)(argc - optind);
 	targets = calloc(n, sizeof(*targets));
-	whole = calloc(n, sizeof(*whole));
 	jobs = calloc(n, sizeof(*jobs));
-	if (!targets || !whole || !jobs) {
-		fputs("blkhydrate: out of memory\n", stderr);
-		exit(EXIT_SYSTEM);
-	}
+	if (!targets || !jobs)
+		errx_status(EXIT_SYSTEM, "out of memory");
 	open_targets(argv + optind, n, targets);
-
-	for (i = 0; i < n; i++) {
-		struct target *t = &targets[i];
-
-		if (!t->direct && !ctl.quiet)
-			fprintf(stderr, "blkhydrate: %s: O_DIRECT refused, reading through the page cache\n",
-				t->path);
-		rangelist_init(&whole[i]);
-		if (rangelist_add(&whole[i], 0, t->size)) {
-			fputs("blkhydrate: out of memory\n", stderr);
-			exit(EXIT_SYSTEM);
-		}
-		rangelist_align(&whole[i], t->align, t->size);
-		jobs[i].target = t;
-		jobs[i].phases = &whole[i];
-		jobs[i].nphases = 1;
+	build_plan(&ctl, &plan, targets, n);
+	if (!ctl.quiet) {
+		report_plan_problems(&plan);
+		for (i = 0; i < n; i++)
+			if (!targets[i].direct)
+				fprintf(stderr, "blkhydrate: %s: O_DIRECT refused, reading through the page cache\n",
+					targets[i].path);
 	}
 
 	sa.sa_handler = on_signal;
@@ -270,15 +514,30 @@ static int cmd_hydrate(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	/* Bytes FIEMAP could not place (inline data) are few: read them through the files now. */
+	through_failed = plan_read_through(&plan);
+	if (through_failed && !ctl.quiet)
+		fprintf(stderr, "blkhydrate: %u priority files could not be read through the file system\n",
+			through_failed);
+
+	for (i = 0; i < n; i++) {
+		jobs[i].target = &targets[i];
+		jobs[i].phases = plan.per[i].phases;
+		jobs[i].nphases = plan.per[i].nphases;
+	}
+	px.ctl = &ctl;
+	px.plan = &plan;
+	px.jobs = jobs;
 	eo.queue_depth = ctl.rs.queue_depth;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;
 	eo.rate = ctl.rs.rate;
 	eo.stop = &stop_requested;
+	eo.phase_done = phase_cb;
+	eo.arg = &px;
 	if (ctl.progress != PROGRESS_NEVER) {
 		eo.tick_ms = ctl.bar ? PROGRESS_BAR_MS : PROGRESS_LOG_MS;
 		eo.progress = progress_cb;
-		eo.arg = &ctl;
 	}
 	rc = engine_run(jobs, n, &eo, &info);
 	if (ctl.bar)
@@ -291,21 +550,53 @@ static int cmd_hydrate(int argc, char **argv)
 	status = exit_status(jobs, n, &info);
 	if (!ctl.quiet) {
 		for (i = 0; i < n; i++)
-			report_summary(stderr, &jobs[i]);
+			report_summary(stderr, &plan, i, &jobs[i]);
 		if (info.interrupted)
 			fputs("blkhydrate: interrupted: in-flight reads drained, stopping\n", stderr);
 	}
 	if (ctl.json)
-		report_json(stdout, jobs, n, &info, &ctl.rs, status);
+		report_json(stdout, jobs, n, &plan, &info, &ctl.rs, status);
 done:
 	for (i = 0; i < n; i++) {
 		job_release(&jobs[i]);
-		rangelist_free(&whole[i]);
 		target_close(&targets[i]);
 	}
+	plan_free(&plan);
 	free(jobs);
-	free(whole);
 	free(targets);
+	free_ctl(&ctl);
+	return status;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	struct ctl ctl = { .cmd = "plan" };
+	struct target *targets;
+	struct plan plan;
+	size_t n, i;
+	int status;
+
+	parse_cmd(argc, argv, &ctl);
+	n = (size_t)(argc - optind);
+	targets = calloc(n, sizeof(*targets));
+	if (!targets)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	open_targets(argv + optind, n, targets);
+	build_plan(&ctl, &plan, targets, n);
+	if (ctl.json)
+		report_plan_json(stdout, &plan, &ctl.rs);
+	else
+		report_plan(stdout, &plan, &ctl.rs, ctl.verbose);
+	report_plan_problems(&plan);
+	status = plan.unmapped ? EXIT_UNMAPPED : EXIT_DONE;
+	if (plan.unmapped)
+		fprintf(stderr, "blkhydrate: %u priority paths or files could not be mapped\n",
+			plan.unmapped);
+	for (i = 0; i < n; i++)
+		target_close(&targets[i]);
+	plan_free(&plan);
+	free(targets);
+	free_ctl(&ctl);
 	return status;
 }
 
@@ -339,5 +630,7 @@ int main(int argc, char **argv)
 	optind = 0;	/* reset getopt, also its GNU internal state, for the subcommand */
 	if (!strcmp(argv[0], "hydrate"))
 		return cmd_hydrate(argc, argv);
+	if (!strcmp(argv[0], "plan"))
+		return cmd_plan(argc, argv);
 	errx_usage(NULL, "unknown command '%s'", argv[0]);
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "report.h"
@@ -83,13 +84,48 @@ void report_progress_end(FILE *f)
 	fflush(f);
 }
 
-void report_summary(FILE *f, const struct job *j)
+static uint64_t priority_bytes(const struct plan *plan, size_t t)
 {
-	char sdone[32], sfailed[32];
+	uint64_t sum = 0;
+	size_t ph;
+
+	for (ph = 0; ph < plan->per[t].npriority; ph++)
+		sum += plan_phase_bytes(plan, t, ph);
+	return sum;
+}
+
+/* When the last priority class of target @t was read, or 0 when not (yet). */
+static uint64_t priority_ns(const struct plan *plan, size_t t, const struct job *j)
+{
+	size_t npri = plan->per[t].npriority;
+
+	return npri && j->phase_ns ? j->phase_ns[npri - 1] : 0;
+}
+
+void report_priority_done(FILE *f, const struct plan *plan, size_t t, const struct job *j)
+{
+	char sbytes[32];
+	uint64_t ns = priority_ns(plan, t, j);
+
+	size_format(priority_bytes(plan, t), sbytes, sizeof(sbytes));
+	fprintf(f, "blkhydrate: %s: priority files read: %s in %.2f s\n", j->target->path,
+		sbytes, secs(ns));
+	fflush(f);
+}
+
+void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job *j)
+{
+	char sdone[32], sfailed[32], spri[32];
 
 	size_format(j->done, sdone, sizeof(sdone));
 	fprintf(f, "blkhydrate: %s: read %s in %.2f s (%.1f MiB/s)", j->target->path, sdone,
 		secs(j->end_ns), mib_s(j->done, j->end_ns));
+	if (plan->per[t].npriority && priority_ns(plan, t, j)) {
+		size_format(priority_bytes(plan, t), spri, sizeof(spri));
+		fprintf(f, ", priority %s in %.2f s", spri, secs(priority_ns(plan, t, j)));
+	}
+	if (plan->per[t].used)
+		fputs(", used space only", f);
 	if (j->errors) {
 		size_format(j->failed, sfailed, sizeof(sfailed));
 		fprintf(f, ", %u read errors, %s unreadable, first at offset %llu: %s",
@@ -117,12 +153,27 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_job(FILE *f, const struct job *j)
+static void json_priority(FILE *f, const struct plan *plan, size_t t, const struct job *j)
+{
+	uint64_t ns = priority_ns(plan, t, j);
+
+	fprintf(f, "\"priority_bytes\":%llu,\"priority_seconds\":",
+		(unsigned long long)priority_bytes(plan, t));
+	if (ns)
+		fprintf(f, "%.3f", secs(ns));
+	else
+		fputs("null", f);
+}
+
+static void json_job(FILE *f, const struct plan *plan, size_t t, const struct job *j)
 {
 	size_t i;
 
 	fputs("{\"target\":", f);
 	json_string(f, j->target->path);
+	fputc(',', f);
+	json_priority(f, plan, t, j);
+	fprintf(f, ",\"mode\":\"%s\"", plan->per[t].used ? "used" : "whole");
 	fprintf(f, ",\"size\":%llu,\"planned\":%llu,\"bytes\":%llu,\"seconds\":%.3f,"
 		"\"throughput_mib_s\":%.1f,\"errors\":%u,\"failed_bytes\":%llu,"
 		"\"direct\":%s,\"vanished\":%s,\"complete\":%s,\"bad_ranges\":[",
@@ -136,11 +187,11 @@ static void json_job(FILE *f, const struct job *j)
 	fputs("]}", f);
 }
 
-void report_json(FILE *f, const struct job *jobs, size_t njobs,
+void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,
 		 const struct engine_info *info, const struct run_settings *rs,
 		 int exit_status)
 {
-	uint64_t done = 0;
+	uint64_t done = 0, pbytes = 0, pns = 0;
 	unsigned int errors = 0;
 	bool complete = true;
 	size_t i;
@@ -149,6 +200,9 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs,
 		done += jobs[i].done;
 		errors += jobs[i].errors;
 		complete = complete && jobs[i].complete;
+		pbytes += priority_bytes(plan, i);
+		if (priority_ns(plan, i, &jobs[i]) > pns)
+			pns = priority_ns(plan, i, &jobs[i]);
 	}
 	fputs("{", f);
 	if (njobs == 1) {
@@ -159,17 +213,202 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs,
 	fprintf(f, "\"version\":\"%s\",\"bytes\":%llu,\"seconds\":%.3f,\"throughput_mib_s\":%.1f,"
 		"\"errors\":%u,\"complete\":%s,\"interrupted\":%s,\"exit_status\":%d,"
 		"\"queue_depth\":%u,\"block_size\":%llu,\"strides\":%u,\"rate\":%llu,"
-		"\"registered_buffers\":%s,\"targets\":[",
+		"\"registered_buffers\":%s,\"unmapped\":%u,\"priority_bytes\":%llu,"
+		"\"priority_seconds\":",
 		PACKAGE_VERSION, (unsigned long long)done, secs(info->elapsed_ns),
 		mib_s(done, info->elapsed_ns), errors, complete ? "true" : "false",
 		info->interrupted ? "true" : "false", exit_status, rs->queue_depth,
 		(unsigned long long)rs->block_size, rs->strides, (unsigned long long)rs->rate,
-		info->fixed_buffers ? "true" : "false");
+		info->fixed_buffers ? "true" : "false", plan->unmapped,
+		(unsigned long long)pbytes);
+	if (pns)
+		fprintf(f, "%.3f", secs(pns));
+	else
+		fputs("null", f);
+	fputs(",\"targets\":[", f);
 	for (i = 0; i < njobs; i++) {
 		if (i)
 			fputc(',', f);
-		json_job(f, &jobs[i]);
+		json_job(f, plan, i, &jobs[i]);
 	}
 	fputs("]}\n", f);
 	fflush(f);
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void plan_ranges(FILE *f, const struct rangelist *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->n; i++)
+		fprintf(f, "      %14llu +%llu\n", (unsigned long long)rl->v[i].off,
+			(unsigned long long)rl->v[i].len);
+}
+
+void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs, bool verbose)
+{
+	char s1[32], s2[32];
+	size_t t, c, i;
+
+	for (t = 0; t < plan->ntargets; t++) {
+		const struct target *tg = &plan->targets[t];
+		const struct plan_target *pt = &plan->per[t];
+		uint64_t total = 0;
+
+		size_format(tg->size, s1, sizeof(s1));
+		size_format(rs->block_size, s2, sizeof(s2));
+		fprintf(f, "Plan for %s (%s), %u reads of %s in flight over %u strides\n", tg->path,
+			s1, rs->queue_depth, s2, rs->strides);
+		for (c = 0; c < pt->nphases; c++) {
+			uint64_t bytes = plan_phase_bytes(plan, t, c);
+
+			total += bytes;
+			size_format(bytes, s1, sizeof(s1));
+			if (c < pt->npriority) {
+				const struct plan_class *cl = &plan->classes[c];
+				unsigned int nf = 0;
+
+				for (i = 0; i < cl->nfiles; i++)
+					nf += !cl->files[i].error && cl->files[i].target == t;
+				fprintf(f, "%3zu. priority %s: %u file%s, %s (%.1f%% of the device)",
+					c + 1, cl->pattern, nf, nf == 1 ? "" : "s", s1,
+					share(bytes, tg->size));
+				if (cl->error)
+					fprintf(f, ": %s", cl->error == -ENOENT ? "matches no file" :
+							   strerror(-cl->error));
+				fputc('\n', f);
+				for (i = 0; i < cl->nfiles; i++) {
+					const struct plan_file *pf = &cl->files[i];
+
+					if (pf->error && t == 0) {
+						fprintf(f, "       %s: refused: %s\n", pf->path, pf->why);
+						continue;
+					}
+					if (pf->error || pf->target != t)
+						continue;
+					size_format(rangelist_bytes(&pf->ranges), s2, sizeof(s2));
+					fprintf(f, "       %s: %s in %u extents", pf->path, s2,
+						pf->fx.extents);
+					if (pf->fx.unwritten)
+						fprintf(f, ", %u unwritten (not read)", pf->fx.unwritten);
+					if (pf->fx.encoded)
+						fprintf(f, ", %u encoded (on-disk range read)", pf->fx.encoded);
+					if (pf->fx.shared)
+						fprintf(f, ", %u shared", pf->fx.shared);
+					if (pf->fx.inline_data)
+						fprintf(f, ", %u inline or unplaced (read through the file)",
+							pf->fx.inline_data);
+					fputc('\n', f);
+				}
+			} else {
+				fprintf(f, "%3zu. rest: %s less what is read above: %s (%.1f%%)\n", c + 1,
+					pt->used ? "the used space" : "the whole device", s1,
+					share(bytes, tg->size));
+			}
+			if (verbose)
+				plan_ranges(f, &pt->phases[c]);
+		}
+		size_format(total, s1, sizeof(s1));
+		fprintf(f, "Total: %s in %zu phases (%.1f%% of the device)\n", s1, pt->nphases,
+			share(total, tg->size));
+	}
+}
+
+static void json_ranges(FILE *f, const struct rangelist *rl)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < rl->n; i++)
+		fprintf(f, "%s[%llu,%llu]", i ? "," : "", (unsigned long long)rl->v[i].off,
+			(unsigned long long)rl->v[i].len);
+	fputc(']', f);
+}
+
+static void json_plan_file(FILE *f, const struct plan *plan, const struct plan_file *pf)
+{
+	fputs("{\"path\":", f);
+	json_string(f, pf->path);
+	if (pf->error) {
+		fputs(",\"error\":", f);
+		json_string(f, pf->why ? pf->why : strerror(-pf->error));
+		fputc('}', f);
+		return;
+	}
+	fputs(",\"target\":", f);
+	json_string(f, plan->targets[pf->target].path);
+	fprintf(f, ",\"size\":%llu,\"bytes\":%llu,\"extents\":%u,\"unwritten\":%u,"
+		"\"encoded\":%u,\"shared\":%u,\"through_file\":%u,\"ranges\":",
+		(unsigned long long)pf->fx.size, (unsigned long long)rangelist_bytes(&pf->ranges),
+		pf->fx.extents, pf->fx.unwritten, pf->fx.encoded, pf->fx.shared,
+		pf->fx.inline_data);
+	json_ranges(f, &pf->ranges);
+	fputc('}', f);
+}
+
+void report_plan_json(FILE *f, const struct plan *plan, const struct run_settings *rs)
+{
+	size_t t, c, i;
+
+	fprintf(f, "{\"version\":\"%s\",\"queue_depth\":%u,\"block_size\":%llu,\"strides\":%u,"
+		"\"unmapped\":%u,\"classes\":[",
+		PACKAGE_VERSION, rs->queue_depth, (unsigned long long)rs->block_size, rs->strides,
+		plan->unmapped);
+	for (c = 0; c < plan->nclasses; c++) {
+		const struct plan_class *cl = &plan->classes[c];
+
+		fputs(c ? ",{\"pattern\":" : "{\"pattern\":", f);
+		json_string(f, cl->pattern);
+		fputs(",\"error\":", f);
+		if (cl->error)
+			json_string(f, cl->error == -ENOENT ? "matches no file" : strerror(-cl->error));
+		else
+			fputs("null", f);
+		fputs(",\"files\":[", f);
+		for (i = 0; i < cl->nfiles; i++) {
+			if (i)
+				fputc(',', f);
+			json_plan_file(f, plan, &cl->files[i]);
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"targets\":[", f);
+	for (t = 0; t < plan->ntargets; t++) {
+		const struct plan_target *pt = &plan->per[t];
+		uint64_t total = 0;
+
+		fputs(t ? ",{\"target\":" : "{\"target\":", f);
+		json_string(f, plan->targets[t].path);
+		fprintf(f, ",\"size\":%llu,\"mode\":\"%s\",\"phases\":[",
+			(unsigned long long)plan->targets[t].size, pt->used ? "used" : "whole");
+		for (c = 0; c < pt->nphases; c++) {
+			uint64_t bytes = plan_phase_bytes(plan, t, c);
+
+			total += bytes;
+			fprintf(f, "%s{\"kind\":\"%s\",", c ? "," : "",
+				c < pt->npriority ? "priority" : "rest");
+			if (c < pt->npriority) {
+				fputs("\"pattern\":", f);
+				json_string(f, plan->classes[c].pattern);
+				fputc(',', f);
+			}
+			fprintf(f, "\"bytes\":%llu,\"share\":%.4f,\"ranges\":",
+				(unsigned long long)bytes,
+				share(bytes, plan->targets[t].size) / 100.0);
+			json_ranges(f, &pt->phases[c]);
+			fputc('}', f);
+		}
+		fprintf(f, "],\"bytes\":%llu}", (unsigned long long)total);
+	}
+	fputs("],\"notes\":[", f);
+	for (i = 0; i < plan->nnotes; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, plan->notes[i]);
+	}
+	fputs("]}\n", f);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Progress and summaries: a live bar on a terminal, log lines for the
- * journal, and the JSON summary for scripts.
+ * Progress, summaries and plans: a live bar on a terminal, log lines for the
+ * journal, and JSON for scripts.
  */
 #ifndef BLKHYDRATE_REPORT_H
 #define BLKHYDRATE_REPORT_H
@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "plan.h"
 
 struct run_settings {
 	unsigned int queue_depth;
@@ -25,12 +26,19 @@ void report_progress(FILE *f, const struct job *jobs, size_t njobs, uint64_t ela
 /* Clear a bar left on the terminal. */
 void report_progress_end(FILE *f);
 
+/* The priority classes of target @t are all read. */
+void report_priority_done(FILE *f, const struct plan *plan, size_t t, const struct job *j);
+
 /* One human line per job. */
-void report_summary(FILE *f, const struct job *j);
+void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job *j);
 
 /* The whole run as one JSON object. */
-void report_json(FILE *f, const struct job *jobs, size_t njobs,
+void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,
 		 const struct engine_info *info, const struct run_settings *rs,
 		 int exit_status);
+
+/* The plan, for people (@verbose: every range) and as JSON. */
+void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs, bool verbose);
+void report_plan_json(FILE *f, const struct plan *plan, const struct run_settings *rs);
 
 #endif

@@ -1,0 +1,656 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# bench.sh - measure blkhydrate against the tools AWS documents for volume
+# initialization (dd and fio), on a simulated lazy volume and on a hot one.
+#
+#   bench/bench.sh [--sweep | --sweep-only] [BUILD_DIR]
+#
+# Run as root after a build. BUILD_DIR defaults to ../_build relative to this
+# script. Sections:
+#
+#   cold   each tool on a fresh lazysim volume (every chunk cold): AWS's dd,
+#          AWS's fio, blkhydrate with its defaults. Wall time, CPU, peak RSS,
+#          and the simulator's counters to show every chunk became warm.
+#   hot    a loop device over a file in page cache: the engine's own ceiling,
+#          blkhydrate against fio (io_uring, O_DIRECT) at its best setting
+#          from a small sweep. Medians of BENCH_REPEAT runs.
+#   sweep  (--sweep) blkhydrate over a grid of queue depth x block size x
+#          strides, each on a fresh cold volume of BENCH_SWEEP_SIZE.
+#
+# Knobs (environment):
+#   BENCH_SIZE=4G            cold volume size (about 90% data, 10% holes)
+#   BENCH_LATENCY=10         simulated fetch latency of one chunk, ms
+#   BENCH_CONCURRENCY=32     simulated fetches at once
+#   BENCH_BANDWIDTH=256M     simulated shared fetch bandwidth, bytes/s
+#   BENCH_CHUNK_SIZE=512K    simulated snapshot block size
+#   BENCH_HOT_SIZE=2G        hot device size
+#   BENCH_HOT_BACKING=auto   file (ext4 page cache), shm (/dev/shm) or auto:
+#                            try both, keep the faster
+#   BENCH_REPEAT=3           hot runs per setting (the median is reported)
+#   BENCH_SWEEP_SIZE=1G      sweep volume size
+#   BENCH_SWEEP_QD="16 32 64 128"  BENCH_SWEEP_BS="256K 512K 1M"
+#   BENCH_SWEEP_STRIDES="1 4 16"
+#
+# Exits 1 if any tool failed or a cold run left a chunk cold, 2 on bad usage
+# or a missing prerequisite. Everything it creates (work dir under /var/tmp,
+# files in /dev/shm, loop devices, the FUSE mount) is removed on exit.
+
+set -u
+set -o pipefail
+
+usage() {
+	sed -n '/^#   bench/,/^$/p' "$0" | sed 's/^# \{0,1\}//'
+	cat <<'EOF'
+Options:
+  --sweep        also run the blkhydrate parameter sweep (after cold and hot)
+  --sweep-only   run only the sweep
+  -h, --help     this help; the knobs are described at the top of the script
+EOF
+}
+
+die() {
+	echo "bench.sh: $*" >&2
+	exit 2
+}
+
+do_cold=1 do_hot=1 do_sweep=0 build_arg=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--sweep) do_sweep=1 ;;
+	--sweep-only) do_sweep=1 do_cold=0 do_hot=0 ;;
+	-h | --help) usage; exit 0 ;;
+	-*) usage >&2; exit 2 ;;
+	*)
+		[ -z "$build_arg" ] || die "only one BUILD_DIR, please"
+		build_arg=$1
+		;;
+	esac
+	shift
+done
+
+script_dir=$(cd "$(dirname "$0")" && pwd) || die "cannot find the script's dir"
+srcdir=$(cd "$script_dir/.." && pwd) || die "cannot find the source dir"
+build=$(cd "${build_arg:-$script_dir/../_build}" 2>/dev/null && pwd) ||
+	die "no build dir ${build_arg:-$script_dir/../_build}"
+
+BENCH_SIZE=${BENCH_SIZE:-4G}
+BENCH_LATENCY=${BENCH_LATENCY:-10}
+BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-32}
+BENCH_BANDWIDTH=${BENCH_BANDWIDTH:-256M}
+BENCH_CHUNK_SIZE=${BENCH_CHUNK_SIZE:-512K}
+BENCH_HOT_SIZE=${BENCH_HOT_SIZE:-2G}
+BENCH_HOT_BACKING=${BENCH_HOT_BACKING:-auto}
+BENCH_REPEAT=${BENCH_REPEAT:-3}
+BENCH_SWEEP_SIZE=${BENCH_SWEEP_SIZE:-1G}
+BENCH_SWEEP_QD=${BENCH_SWEEP_QD:-16 32 64 128}
+BENCH_SWEEP_BS=${BENCH_SWEEP_BS:-256K 512K 1M}
+BENCH_SWEEP_STRIDES=${BENCH_SWEEP_STRIDES:-1 4 16}
+
+BLKHYDRATE=$build/blkhydrate
+LAZYSIM=$build/tools/lazysim
+TIME=/usr/bin/time
+export LAZYSIM
+
+[ "$(id -u)" = 0 ] || die "run me as root (loop devices, FUSE, drop_caches)"
+[ -x "$BLKHYDRATE" ] || die "$BLKHYDRATE not built"
+[ -x "$TIME" ] || die "$TIME (GNU time) is needed"
+for c in fio dd losetup truncate awk; do
+	command -v "$c" >/dev/null 2>&1 || die "$c is needed"
+done
+case $BENCH_HOT_BACKING in auto | file | shm) ;; *) die "BENCH_HOT_BACKING: auto, file or shm" ;; esac
+case $BENCH_REPEAT in '' | *[!0-9]* | 0) die "BENCH_REPEAT: a positive number" ;; esac
+
+# shellcheck source=../tests/lib/simvol.sh disable=SC1091
+. "$srcdir/tests/lib/simvol.sh"
+if [ $((do_cold + do_sweep)) -gt 0 ]; then
+	why=$(simvol_need) || die "cannot simulate a lazy volume: $why"
+fi
+
+MiB=1048576
+work=
+hot_dev=
+hot_back=
+shm_file=
+failures=()
+
+# Detach the hot loop device, but only while it is still backed by our file.
+hot_detach() {
+	local back i
+
+	[ -n "$hot_dev" ] || return 0
+	back=$(losetup -n -O BACK-FILE "$hot_dev" 2>/dev/null | sed 's/ *$//')
+	if [ -n "$back" ] && [[ "$back" == "$hot_back"* ]]; then
+		for ((i = 0; i < 20; i++)); do
+			losetup -d "$hot_dev" 2>/dev/null && break
+			sleep 0.1
+		done
+	fi
+	hot_dev=
+	hot_back=
+}
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+	local rc=$?
+
+	trap - EXIT INT TERM HUP
+	simvol_stop
+	hot_detach
+	[ -z "$shm_file" ] || rm -f "$shm_file"
+	if [ -n "$work" ] && [ -d "$work" ]; then
+		if awk -v w="$work/" 'index($2, w) == 1 { f = 1 } END { exit !f }' /proc/self/mounts; then
+			echo "bench.sh: something is still mounted under $work; not removing it" >&2
+		else
+			rm -rf --one-file-system "$work"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+work=$(mktemp -d /var/tmp/blkhydrate-bench.XXXXXX) || die "mktemp failed"
+# simvol_start makes its mount point under $TMPDIR: keep it in the work dir.
+export TMPDIR=$work
+cd "$work" || die "cannot enter $work"
+# Run copies, so that a rebuild during the benchmark cannot mix two binaries.
+built_at=$(date -r "$BLKHYDRATE" '+%Y-%m-%d %H:%M:%S')
+mkdir "$work/bin" || die "cannot make $work/bin"
+cp "$BLKHYDRATE" "$work/bin/blkhydrate" || die "cannot copy $BLKHYDRATE"
+BLKHYDRATE=$work/bin/blkhydrate
+if [ -x "$LAZYSIM" ]; then
+	cp "$LAZYSIM" "$work/bin/lazysim" || die "cannot copy $LAZYSIM"
+	LAZYSIM=$work/bin/lazysim
+fi
+
+fail() {
+	failures+=("$*")
+	echo "  FAILED: $*"
+}
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# Last line of a GNU time -f '%e %U %S %M' file (a failed command adds a
+# "Command exited with non-zero status" line first).
+time_fields() {
+	tail -n 1 "$1"
+}
+
+# json_num FILE KEY: first numeric/boolean value of KEY (blkhydrate or fio JSON).
+json_val() {
+	grep -Eo "\"$2\" *: *(\"[^\"]*\"|[^,} ]+)" "$1" | head -n 1 |
+		sed -E 's/^[^:]*: *//; s/"//g'
+}
+
+stat_val() {
+	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+}
+
+random_src=
+# make_image FILE SIZE [full]: sparse file of SIZE; 64 MiB pieces of random
+# data with every tenth piece left a hole (about 90% data), or all data.
+make_image() {
+	local file=$1 size=$2 full=${3:-} bytes piece n i off len
+
+	if [ -z "$random_src" ]; then
+		random_src=$work/random.64M
+		dd if=/dev/urandom of="$random_src" bs=1M count=64 status=none ||
+			die "cannot make random data"
+	fi
+	truncate -s "$size" "$file" || die "cannot create $file"
+	bytes=$(stat -c %s "$file")
+	if [ $((bytes % MiB)) != 0 ] || [ "$bytes" = 0 ]; then
+		die "size $size: must be a positive multiple of 1 MiB"
+	fi
+	piece=64
+	if [ $((bytes / MiB / piece)) -lt 20 ]; then
+		piece=$((bytes / MiB / 20))
+		[ "$piece" -ge 1 ] || piece=1
+	fi
+	n=$(((bytes / MiB + piece - 1) / piece))
+	for ((i = 0; i < n; i++)); do
+		[ -z "$full" ] && [ $((i % 10)) = 5 ] && continue
+		off=$((i * piece))
+		len=$((bytes / MiB - off))
+		[ "$len" -le "$piece" ] || len=$piece
+		dd if="$random_src" of="$file" bs=1M seek="$off" count="$len" \
+		   conv=notrunc status=none || die "cannot write $file"
+	done
+}
+
+# Read FILE once so it is in page cache (lazysim's backing image plays the
+# object store: its own disk reads must not show up in the timings).
+prime() {
+	dd if="$1" of=/dev/null bs=4M status=none
+}
+
+sim_opts=(--latency "$BENCH_LATENCY" --concurrency "$BENCH_CONCURRENCY"
+	  --bandwidth "$BENCH_BANDWIDTH" --chunk-size "$BENCH_CHUNK_SIZE")
+
+# Results of the last timed run.
+r_rc='' r_wall='' r_cpu='' r_rss=''
+# timed OUTBASE CMD...: run CMD under GNU time, stdout/stderr to OUTBASE.out/.err
+timed() {
+	local base=$1 wall user sys rss
+
+	shift
+	"$TIME" -o "$base.time" -f '%e %U %S %M' "$@" >"$base.out" 2>"$base.err"
+	r_rc=$?
+	read -r wall user sys rss < <(time_fields "$base.time")
+	r_wall=${wall:-0}
+	r_cpu=$(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.2f", u + s }')
+	r_rss=$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }')
+}
+
+# Check a tool's own account of a whole-device read; print why not, return 1.
+check_output() {
+	local tool=$1 base=$2 want=$3 v
+
+	case $tool in
+	blkhydrate)
+		v=$(json_val "$base.out" complete)
+		[ "$v" = true ] || { echo "not complete (complete=$v)"; return 1; }
+		v=$(json_val "$base.out" bytes)
+		[ "$v" = "$want" ] || { echo "read $v bytes of $want"; return 1; }
+		;;
+	fio)
+		v=$(json_val "$base.out" io_bytes)
+		[ "$v" = "$want" ] || { echo "read ${v:-?} bytes of $want"; return 1; }
+		;;
+	dd)
+		v=$(grep -Eo '^[0-9]+ bytes' "$base.err" | tail -n 1 | cut -d' ' -f1)
+		[ "$v" = "$want" ] || { echo "copied ${v:-?} bytes of $want"; return 1; }
+		;;
+	esac
+	return 0
+}
+
+cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem_total=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+
+echo "blkhydrate benchmark"
+echo "===================="
+echo "date:       $(date '+%Y-%m-%d %H:%M:%S %z')"
+echo "host:       $(uname -n), kernel $(uname -srm)"
+echo "cpu:        ${cpu_model:-unknown} x $(nproc) (online), memory $mem_total"
+echo "blkhydrate: $("$BLKHYDRATE" --version 2>&1 | head -n 1) (copy of $build/blkhydrate, built $built_at)"
+if git -C "$srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+	echo "source:     $srcdir at $(git -C "$srcdir" describe --always --dirty 2>/dev/null)"
+fi
+echo "fio:        $(fio --version 2>&1 | head -n 1); dd: $(dd --version 2>&1 | head -n 1)"
+echo "work dir:   $work"
+echo "simulator:  lazysim ${sim_opts[*]}"
+echo
+
+# ---------------------------------------------------------------- cold ------
+cold_tools=(dd fio blkhydrate)
+declare -A cold_cmd cold_wall cold_own cold_cpu cold_rss cold_warm cold_infl cold_ok
+DEV=\$DEV	# printed as they are, with a literal \$DEV
+cold_cmd[dd]="dd if=$DEV of=/dev/null bs=1M"
+cold_cmd[fio]="fio --name=read_test --filename=$DEV --rw=read --bs=1M --ioengine=libaio --iodepth=32 --direct=1 --readonly --output-format=json"
+cold_cmd[blkhydrate]="blkhydrate hydrate --json --progress=never $DEV"
+
+sim_stats_line() {
+	echo "warm $(stat_val "$1" warm)/$(stat_val "$1" chunks)," \
+	     "fetches $(stat_val "$1" fetches)/$(stat_val "$1" data_chunks) data," \
+	     "peak in flight $(stat_val "$1" max_inflight), largest read $(($(stat_val "$1" max_read_size) / 1024))K"
+}
+
+# cold_one TOOL IMAGE SIZE: run TOOL on a fresh simulated volume.
+cold_one() {
+	local tool=$1 img=$2 want=$3 base=$work/cold.$1 dev why
+	local -a cmd
+
+	drop_caches
+	prime "$img"
+	if ! simvol_start "$img" "${sim_opts[@]}"; then
+		fail "cold $tool: cannot start the simulator"
+		return
+	fi
+	dev=$SIMVOL_DEV
+	case $tool in
+	dd) cmd=(dd if="$dev" of=/dev/null bs=1M) ;;
+	fio) cmd=(fio --name=read_test --filename="$dev" --rw=read --bs=1M --ioengine=libaio
+		  --iodepth=32 --direct=1 --readonly --output-format=json) ;;
+	blkhydrate) cmd=("$BLKHYDRATE" hydrate --json --progress=never "$dev") ;;
+	esac
+	timed "$base" "${cmd[@]}"
+	cp "$SIMVOL_MNT/stats" "$base.stats"
+	simvol_stop
+	cold_wall[$tool]=$r_wall cold_cpu[$tool]=$r_cpu cold_rss[$tool]=$r_rss
+	cold_warm[$tool]="$(stat_val "$base.stats" warm)/$(stat_val "$base.stats" chunks)"
+	cold_infl[$tool]=$(stat_val "$base.stats" max_inflight)
+	cold_own[$tool]=$(own_seconds "$tool" "$base")
+	cold_ok[$tool]=1
+	printf '  %-10s %7.2f s  CPU %5.2f s  RSS %6.1f MiB  %s\n' "$tool" \
+	       "$r_wall" "$r_cpu" "$r_rss" "$(sim_stats_line "$base.stats")"
+	if [ "$r_rc" != 0 ]; then
+		cold_ok[$tool]=0
+		fail "cold $tool exited with status $r_rc: $(tail -n 3 "$base.err" | tr '\n' ' ')"
+	elif ! why=$(check_output "$tool" "$base" "$want"); then
+		cold_ok[$tool]=0
+		fail "cold $tool: $why"
+	fi
+	if [ "$(stat_val "$base.stats" warm)" != "$(stat_val "$base.stats" chunks)" ]; then
+		cold_ok[$tool]=0
+		fail "cold $tool left $(($(stat_val "$base.stats" chunks) - $(stat_val "$base.stats" warm))) chunks cold"
+	fi
+}
+
+# own_seconds TOOL OUTBASE: the I/O time the tool reports itself (without
+# process start-up), or "-".
+own_seconds() {
+	local v=
+
+	case $1 in
+	dd) v=$(grep -Eo 'copied, [0-9.]+ s' "$2.err" | tail -n 1 | grep -Eo '[0-9.]+') ;;
+	fio) v=$(json_val "$2.out" runtime)
+	     [ -z "$v" ] || v=$(awk -v m="$v" 'BEGIN { printf "%.3f", m / 1000 }') ;;
+	blkhydrate) v=$(json_val "$2.out" seconds) ;;
+	esac
+	[ -n "$v" ] && printf '%.2f\n' "$v" || echo -
+}
+
+# Lower bounds of a full pass in the simulator, from a stats file: the shared
+# bandwidth (lazysim's limit_us), and the fetch pool (ceil(data/concurrency)
+# rounds of one latency each). Prints "BW_S POOL_S FLOOR_S".
+sim_floor() {
+	awk '{ v[$1] = $2 }
+	     END {
+		bw = v["limit_us"] / 1e6
+		c = v["concurrency"]; d = v["data_chunks"]
+		pool = (c ? int((d + c - 1) / c) : 0) * v["latency_us"] / 1e6
+		printf "%.3f %.3f %.3f\n", bw, pool, (bw > pool ? bw : pool)
+	     }' "$1"
+}
+
+if [ "$do_cold" = 1 ]; then
+	t0=$SECONDS
+	echo "Cold runs: a fresh simulated volume of $BENCH_SIZE for each tool"
+	echo "-----------------------------------------------------------------"
+	echo "Commands (\$DEV is a read-only, direct-I/O loop device over lazysim;"
+	echo "page cache dropped before each run, each under $TIME -f '%e %U %S %M'):"
+	for t in "${cold_tools[@]}"; do
+		printf '  %-10s %s\n' "$t" "${cold_cmd[$t]}"
+	done
+	cold_img=$work/cold.img
+	make_image "$cold_img" "$BENCH_SIZE"
+	cold_bytes=$(stat -c %s "$cold_img")
+	cold_data=$(du -B1 "$cold_img" | cut -f1)
+	awk -v b="$cold_bytes" -v d="$cold_data" 'BEGIN {
+		printf "Image: %.2f GiB, %.2f GiB of it data (%.0f%%), the rest holes\n\n",
+		       b / 2^30, d / 2^30, 100 * d / b }'
+	for t in "${cold_tools[@]}"; do
+		cold_one "$t" "$cold_img" "$cold_bytes"
+	done
+	echo
+	printf '%-12s| %8s | %6s | %6s | %6s | %12s | %11s | %s\n' tool "wall s" "vs fio" "own s" \
+	       "CPU s" "peak RSS MiB" "chunks warm" "peak fetches"
+	printf '%s\n' "------------+----------+--------+--------+--------+--------------+-------------+-------------"
+	for t in "${cold_tools[@]}"; do
+		[ -n "${cold_wall[$t]:-}" ] || continue
+		ratio=-
+		if [ -n "${cold_wall[fio]:-}" ] && [ "${cold_ok[fio]:-0}" = 1 ]; then
+			ratio=$(awk -v a="${cold_wall[$t]}" -v b="${cold_wall[fio]}" \
+				'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
+		fi
+		label=$t
+		[ "${cold_ok[$t]}" = 1 ] || label="$t (FAILED)"
+		printf '%-12s| %8.2f | %6s | %6s | %6.2f | %12.1f | %11s | %s\n' "$label" \
+		       "${cold_wall[$t]}" "$ratio" "${cold_own[$t]}" "${cold_cpu[$t]}" "${cold_rss[$t]}" \
+		       "${cold_warm[$t]}" "${cold_infl[$t]}"
+	done
+	echo "(vs fio: wall / fio's wall. own s: the tool's own I/O time, without process start-up:"
+	echo " dd's 'copied, N s', fio's runtime, blkhydrate's seconds. peak fetches: most chunk"
+	echo " fetches the simulator had in flight at once.)"
+	st=''
+	for f in "$work"/cold.blkhydrate.stats "$work"/cold.*.stats; do
+		[ -f "$f" ] && { st=$f; break; }
+	done
+	if [ -n "$st" ]; then
+		read -r bw_s pool_s floor_s < <(sim_floor "$st")
+		echo
+		awk -v d="$(stat_val "$st" data_chunks)" -v cs="$(stat_val "$st" chunk_size)" \
+		    -v bw="$(stat_val "$st" bandwidth)" -v s="$bw_s" \
+		    -v c="$(stat_val "$st" concurrency)" -v l="$(stat_val "$st" latency_us)" -v p="$pool_s" 'BEGIN {
+			printf "Simulator limit (limit_us): %d data chunks x %d KiB / %.0f MiB/s = %.2f s\n",
+			       d, cs / 1024, bw / 1048576, s
+			printf "Fetch-pool bound:           ceil(%d / %d) x %.0f ms = %.2f s", d, c, l / 1000, p
+			printf " (bandwidth x latency = %.1f chunks in flight saturate the pipe)\n",
+			       bw * l / 1e6 / cs }'
+		if [ -n "${cold_wall[blkhydrate]:-}" ]; then
+			awk -v w="${cold_wall[blkhydrate]}" -v s="$bw_s" -v f="$floor_s" \
+			    -v j="$(json_val "$work/cold.blkhydrate.out" seconds)" 'BEGIN {
+				printf "blkhydrate: %.2f s wall (%s s in its own report) = %.3fx the limit",
+				       w, (j == "" ? "?" : j), (s > 0 ? w / s : 0)
+				if (f > s) printf ", %.3fx the larger bound", w / f
+				printf "\n" }'
+		fi
+	fi
+	echo "(cold section: $((SECONDS - t0)) s)"
+	echo
+fi
+
+# ----------------------------------------------------------------- hot ------
+# hot_attach FILE: a read-only loop device with buffered backing reads.
+hot_attach() {
+	local i
+
+	for ((i = 0; i < 5; i++)); do
+		hot_dev=$(losetup -f --show -r --direct-io=off "$1" 2>"$work/losetup.err") && break
+		hot_dev=
+		sleep 0.1
+	done
+	[ -n "$hot_dev" ] || die "losetup failed: $(cat "$work/losetup.err")"
+	hot_back=$1
+}
+
+# hot_runs OUTVAR_PREFIX KIND ARGS...: BENCH_REPEAT runs on $hot_dev; sets
+# h_med (median MiB/s, tool-reported) and h_all (all values); 1 on failure.
+h_med='' h_all=''
+hot_runs() {
+	local kind=$1 base=$work/hot i v why
+	local -a vals=()
+
+	shift
+	for ((i = 0; i < BENCH_REPEAT; i++)); do
+		case $kind in
+		fio) timed "$base" fio --name=hot --filename="$hot_dev" --rw=read \
+			   --ioengine=io_uring --direct=1 --readonly --output-format=json "$@" ;;
+		blkhydrate) timed "$base" "$BLKHYDRATE" hydrate --json --progress=never "$@" "$hot_dev" ;;
+		esac
+		if [ "$r_rc" != 0 ]; then
+			fail "hot $kind $*: exit status $r_rc: $(tail -n 3 "$base.err" | tr '\n' ' ')"
+			return 1
+		fi
+		if ! why=$(check_output "$kind" "$base" "$hot_bytes"); then
+			fail "hot $kind $*: $why"
+			return 1
+		fi
+		case $kind in
+		fio) v=$(awk -v b="$(json_val "$base.out" bw_bytes)" 'BEGIN { printf "%.0f", b / 1048576 }') ;;
+		blkhydrate) v=$(awk -v b="$(json_val "$base.out" throughput_mib_s)" 'BEGIN { printf "%.0f", b }') ;;
+		esac
+		vals+=("$v")
+	done
+	h_med=$(median "${vals[@]}")
+	h_all="${vals[*]}"
+	return 0
+}
+
+if [ "$do_hot" = 1 ]; then
+	t0=$SECONDS
+	echo "Hot runs: the engine's ceiling on a $BENCH_HOT_SIZE loop device over a file in page cache"
+	echo "----------------------------------------------------------------------------------------"
+	[ "$do_cold" = 0 ] || rm -f "$work/cold.img"	# give its page cache back
+	hot_file=$work/hot.img
+	make_image "$hot_file" "$BENCH_HOT_SIZE" full
+	hot_bytes=$(stat -c %s "$hot_file")
+	prime "$hot_file"
+	backing=$BENCH_HOT_BACKING
+	if [ "$backing" != file ]; then
+		shm_file=$(mktemp /dev/shm/blkhydrate-bench.XXXXXX) || die "mktemp in /dev/shm failed"
+		cp "$hot_file" "$shm_file" || die "cannot copy to $shm_file"
+	fi
+	if [ "$backing" = auto ]; then
+		# blkhydrate defaults on each candidate; keep the faster backing.
+		hot_attach "$hot_file"
+		"$BLKHYDRATE" hydrate -q "$hot_dev" >/dev/null 2>&1	# warm-up
+		hot_runs blkhydrate && p_file=$h_med || p_file=0
+		hot_detach
+		hot_attach "$shm_file"
+		"$BLKHYDRATE" hydrate -q "$hot_dev" >/dev/null 2>&1
+		hot_runs blkhydrate && p_shm=$h_med || p_shm=0
+		hot_detach
+		backing='file'
+		[ "$p_shm" -le "$p_file" ] || backing=shm
+		echo "Backing probe (blkhydrate defaults, median MiB/s): ext4 file in page cache $p_file," \
+		     "/dev/shm $p_shm -> $backing"
+	fi
+	if [ "$backing" = shm ]; then
+		rm -f "$hot_file"
+		hot_attach "$shm_file"
+	else
+		[ -z "$shm_file" ] || { rm -f "$shm_file"; shm_file=; }
+		hot_attach "$hot_file"
+	fi
+	echo "Device: $hot_dev, losetup -r --direct-io=off over $hot_back"
+	echo "fio:        fio --name=hot --filename=\$DEV --rw=read --ioengine=io_uring --direct=1 --readonly --bs=BS --iodepth=QD [--fixedbufs --registerfiles]"
+	echo "blkhydrate: blkhydrate hydrate --json --progress=never [OPTIONS] \$DEV"
+	echo "MiB/s is each tool's own figure (bytes / I/O time; setup excluded), median of $BENCH_REPEAT runs."
+	echo
+	"$BLKHYDRATE" hydrate -q "$hot_dev" >/dev/null 2>&1	# warm-up
+	printf '%-46s| %8s | %s\n' setting "MiB/s" "runs"
+	printf '%s\n' "----------------------------------------------+----------+------------------"
+	best_fio=0 best_fio_label='' best_fio_bs='' best_fio_qd=''
+	for reg in 0 1; do
+		for bs in 128K 512K 1M; do
+			for qd in 8 32 64; do
+				extra=()
+				label="fio bs=$bs iodepth=$qd"
+				if [ "$reg" = 1 ]; then
+					extra=(--fixedbufs --registerfiles)
+					label="$label fixedbufs+registerfiles"
+				fi
+				hot_runs fio --bs="$bs" --iodepth="$qd" "${extra[@]}" || continue
+				printf '%-46s| %8s | %s\n' "$label" "$h_med" "$h_all"
+				if [ "$h_med" -gt "$best_fio" ]; then
+					best_fio=$h_med best_fio_label=$label best_fio_bs=$bs best_fio_qd=$qd
+				fi
+			done
+		done
+	done
+	printf '%s\n' "----------------------------------------------+----------+------------------"
+	bh_settings=("" "-s 1" "-d 32 -b 1M -s 1")
+	[ -z "$best_fio_bs" ] || bh_settings+=("-d $best_fio_qd -b $best_fio_bs -s 1")
+	bh_def=0 bh_best=0 bh_best_label=
+	declare -A seen=()
+	for s in "${bh_settings[@]}"; do
+		[ -z "${seen["x$s"]:-}" ] || continue
+		seen["x$s"]=1
+		label="blkhydrate ${s:-(defaults: -d 64 -b 512K -s 4)}"
+		# shellcheck disable=SC2086 # word splitting of the options is wanted
+		hot_runs blkhydrate $s || continue
+		printf '%-46s| %8s | %s\n' "$label" "$h_med" "$h_all"
+		[ -n "$s" ] || bh_def=$h_med
+		if [ "$h_med" -gt "$bh_best" ]; then
+			bh_best=$h_med bh_best_label=$label
+		fi
+	done
+	echo
+	if [ "$best_fio" -gt 0 ]; then
+		echo "fio best:        $best_fio MiB/s ($best_fio_label)"
+		awk -v d="$bh_def" -v b="$bh_best" -v f="$best_fio" -v l="$bh_best_label" 'BEGIN {
+			printf "blkhydrate best: %d MiB/s = %.0f%% of fio best (%s)\n", b, 100 * b / f, l
+			printf "blkhydrate default: %d MiB/s = %.0f%% of fio best\n", d, 100 * d / f }'
+	fi
+	hot_detach
+	[ -z "$shm_file" ] || { rm -f "$shm_file"; shm_file=; }
+	rm -f "$work/hot.img"
+	echo "(hot section: $((SECONDS - t0)) s)"
+	echo
+fi
+
+# --------------------------------------------------------------- sweep ------
+if [ "$do_sweep" = 1 ]; then
+	t0=$SECONDS
+	echo "Sweep: blkhydrate on a fresh cold $BENCH_SWEEP_SIZE simulated volume per setting"
+	echo "--------------------------------------------------------------------------------"
+	echo "Command: blkhydrate hydrate --json --progress=never -d QD -b BS -s STRIDES \$DEV"
+	sweep_img=$work/sweep.img
+	make_image "$sweep_img" "$BENCH_SWEEP_SIZE"
+	sweep_bytes=$(stat -c %s "$sweep_img")
+	prime "$sweep_img"
+	# All O_DIRECT and a fresh loop device each time: no cache to drop, and
+	# the image stays cached for lazysim.
+	rows=()
+	best_w='' best_row=''
+	sweep_floor=
+	for qd in $BENCH_SWEEP_QD; do
+		for bs in $BENCH_SWEEP_BS; do
+			for sn in $BENCH_SWEEP_STRIDES; do
+				base=$work/sweep
+				if ! simvol_start "$sweep_img" "${sim_opts[@]}"; then
+					fail "sweep -d $qd -b $bs -s $sn: cannot start the simulator"
+					continue
+				fi
+				timed "$base" "$BLKHYDRATE" hydrate --json --progress=never \
+				      -d "$qd" -b "$bs" -s "$sn" "$SIMVOL_DEV"
+				cp "$SIMVOL_MNT/stats" "$base.stats"
+				simvol_stop
+				note=
+				if [ "$r_rc" != 0 ]; then
+					fail "sweep -d $qd -b $bs -s $sn: exit status $r_rc"
+					note=FAILED
+				elif ! why=$(check_output blkhydrate "$base" "$sweep_bytes"); then
+					fail "sweep -d $qd -b $bs -s $sn: $why"
+					note=FAILED
+				elif [ "$(stat_val "$base.stats" warm)" != "$(stat_val "$base.stats" chunks)" ]; then
+					fail "sweep -d $qd -b $bs -s $sn: chunks left cold"
+					note=FAILED
+				fi
+				[ -n "$sweep_floor" ] || read -r _ _ sweep_floor < <(sim_floor "$base.stats")
+				[ "$qd/$bs/$sn" = 64/512K/4 ] && note="${note:+$note }default"
+				row=$(printf '%5s %6s %7s | %7.2f | %6.3fx | %5.2f | %7.1f | %9s | %s' \
+				      "$qd" "$bs" "$sn" "$r_wall" \
+				      "$(awk -v w="$r_wall" -v f="$sweep_floor" 'BEGIN { print (f > 0 ? w / f : 0) }')" \
+				      "$r_cpu" "$r_rss" "$(stat_val "$base.stats" max_inflight)" "$note")
+				rows+=("$row")
+				echo "  $row"
+				if [ -z "$note" ] || [ "$note" = default ]; then
+					if [ -z "$best_w" ] || awk -v a="$r_wall" -v b="$best_w" 'BEGIN { exit !(a < b) }'; then
+						best_w=$r_wall best_row="-d $qd -b $bs -s $sn"
+					fi
+				fi
+			done
+		done
+	done
+	echo
+	echo "Bound of the simulator for this volume: ${sweep_floor:-?} s" \
+	     "(max of bandwidth limit and fetch-pool bound)"
+	printf '%5s %6s %7s | %7s | %7s | %5s | %7s | %9s |\n' qd bs strides "wall s" "/bound" "CPU s" \
+	       "RSS MiB" "peak fetch"
+	printf '%s\n' "---------------------+---------+---------+-------+---------+-----------+--------"
+	printf '%s\n' "${rows[@]}"
+	[ -z "$best_row" ] || echo "fastest: $best_row ($best_w s)"
+	echo "(sweep section: $((SECONDS - t0)) s)"
+	echo
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "FAILURES:"
+	printf '  %s\n' "${failures[@]}"
+	exit 1
+fi
+echo "All runs succeeded."
+exit 0
