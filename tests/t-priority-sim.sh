@@ -130,11 +130,25 @@ is "--used: exit 0" "$?" 0
 is "--used: JSON mode" "$(grep -o '"mode":"[a-z]*"' "$tmp/used.json")" '"mode":"used"'
 used_bytes=$(json_get "$tmp/used.json" bytes)
 ok "--used: read less than the device ($used_bytes of $((384 << 20)))" [ "$used_bytes" -lt $((384 << 20)) ]
-python3 - "$tmp/free-chunks" "$SIMVOL_MNT/chunks" <<'PY' >"$tmp/used-verdict"
-import sys
+# Chunks that are holes in the image (mke2fs punches the inode tables and the
+# journal) start warm in the simulator: nothing to fetch there.
+python3 - "$tmp/free-chunks" "$SIMVOL_MNT/chunks" "$img" "$CHUNK" <<'PY' >"$tmp/used-verdict"
+import os, sys
 free = {int(x) for x in open(sys.argv[1])}
 fetched = {int(l.split()[1]) for l in open(sys.argv[2])}
-used = set(range(768)) - free
+chunk = int(sys.argv[4])
+data = set()
+fd = os.open(sys.argv[3], os.O_RDONLY)
+size, off = os.fstat(fd).st_size, 0
+while off < size:
+    try:
+        off = os.lseek(fd, off, os.SEEK_DATA)
+    except OSError:
+        break
+    end = os.lseek(fd, off, os.SEEK_HOLE)
+    data.update(range(off // chunk, (end - 1) // chunk + 1))
+    off = end
+used = (set(range(size // chunk)) - free) & data
 print(len(free & fetched), len(used - fetched))
 PY
 read -r free_fetched used_missed <"$tmp/used-verdict"
