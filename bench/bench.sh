@@ -4,7 +4,7 @@
 # bench.sh - measure blkhydrate against the tools AWS documents for volume
 # initialization (dd and fio), on a simulated lazy volume and on a hot one.
 #
-#   bench/bench.sh [--sweep | --sweep-only] [BUILD_DIR]
+#   bench/bench.sh [--sweep | --sweep-only | --only SECTION] [BUILD_DIR]
 #
 # Run as root after a build. BUILD_DIR defaults to ../_build relative to this
 # script. Sections:
@@ -15,6 +15,12 @@
 #   hot    a loop device over a file in page cache: the engine's own ceiling,
 #          blkhydrate against fio (io_uring, O_DIRECT) at its best setting
 #          from a small sweep. Medians of BENCH_REPEAT runs.
+#   prio   model files first: an ext4 volume of BENCH_PRIO_SIZE with the
+#          model written last (late on the disk) and part of it free; a
+#          plain reader (cat of each model file) started with fio's
+#          whole-device command, then with blkhydrate --priority; the reader
+#          alone; blkhydrate whole and --used. Times against the simulator's
+#          limit for the model's bytes.
 #   sweep  (--sweep) blkhydrate over a grid of queue depth x block size x
 #          strides, each on a fresh cold volume of BENCH_SWEEP_SIZE.
 #
@@ -24,10 +30,15 @@
 #   BENCH_CONCURRENCY=32     simulated fetches at once
 #   BENCH_BANDWIDTH=256M     simulated shared fetch bandwidth, bytes/s
 #   BENCH_CHUNK_SIZE=512K    simulated snapshot block size
+#   BENCH_READAHEAD_KB=128   read-ahead of the simulated device (an EBS
+#                            NVMe volume's default), for buffered readers
 #   BENCH_HOT_SIZE=2G        hot device size
 #   BENCH_HOT_BACKING=auto   file (ext4 page cache), shm (/dev/shm) or auto:
 #                            try both, keep the faster
 #   BENCH_REPEAT=3           hot runs per setting (the median is reported)
+#   BENCH_PRIO_SIZE=4G       priority volume size
+#   BENCH_PRIO_MODEL=512M    model bytes (two files), written last
+#   BENCH_PRIO_FREE=25       percent of the file system left free
 #   BENCH_SWEEP_SIZE=1G      sweep volume size
 #   BENCH_SWEEP_QD="16 32 64 128"  BENCH_SWEEP_BS="256K 512K 1M"
 #   BENCH_SWEEP_STRIDES="1 4 16"
@@ -45,6 +56,7 @@ usage() {
 Options:
   --sweep        also run the blkhydrate parameter sweep (after cold and hot)
   --sweep-only   run only the sweep
+  --only SECTION run only cold, hot, prio or sweep
   -h, --help     this help; the knobs are described at the top of the script
 EOF
 }
@@ -54,11 +66,23 @@ die() {
 	exit 2
 }
 
-do_cold=1 do_hot=1 do_sweep=0 build_arg=
+do_cold=1 do_hot=1 do_prio=1 do_sweep=0 build_arg=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sweep) do_sweep=1 ;;
-	--sweep-only) do_sweep=1 do_cold=0 do_hot=0 ;;
+	--sweep-only) do_sweep=1 do_cold=0 do_hot=0 do_prio=0 ;;
+	--only)
+		[ $# -ge 2 ] || die "--only needs a section"
+		do_cold=0 do_hot=0 do_prio=0 do_sweep=0
+		case $2 in
+		cold) do_cold=1 ;;
+		hot) do_hot=1 ;;
+		prio) do_prio=1 ;;
+		sweep) do_sweep=1 ;;
+		*) die "--only: cold, hot, prio or sweep" ;;
+		esac
+		shift
+		;;
 	-h | --help) usage; exit 0 ;;
 	-*) usage >&2; exit 2 ;;
 	*)
@@ -83,6 +107,9 @@ BENCH_HOT_SIZE=${BENCH_HOT_SIZE:-2G}
 BENCH_HOT_BACKING=${BENCH_HOT_BACKING:-auto}
 BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_SWEEP_SIZE=${BENCH_SWEEP_SIZE:-1G}
+BENCH_PRIO_SIZE=${BENCH_PRIO_SIZE:-4G}
+BENCH_PRIO_MODEL=${BENCH_PRIO_MODEL:-512M}
+BENCH_PRIO_FREE=${BENCH_PRIO_FREE:-25}
 BENCH_SWEEP_QD=${BENCH_SWEEP_QD:-16 32 64 128}
 BENCH_SWEEP_BS=${BENCH_SWEEP_BS:-256K 512K 1M}
 BENCH_SWEEP_STRIDES=${BENCH_SWEEP_STRIDES:-1 4 16}
@@ -103,7 +130,7 @@ case $BENCH_REPEAT in '' | *[!0-9]* | 0) die "BENCH_REPEAT: a positive number" ;
 
 # shellcheck source=../tests/lib/simvol.sh disable=SC1091
 . "$srcdir/tests/lib/simvol.sh"
-if [ $((do_cold + do_sweep)) -gt 0 ]; then
+if [ $((do_cold + do_sweep + do_prio)) -gt 0 ]; then
 	why=$(simvol_need) || die "cannot simulate a lazy volume: $why"
 fi
 
@@ -112,6 +139,8 @@ work=
 hot_dev=
 hot_back=
 shm_file=
+prio_mnt=
+prio_rw=
 failures=()
 
 # Detach the hot loop device, but only while it is still backed by our file.
@@ -135,6 +164,8 @@ cleanup() {
 	local rc=$?
 
 	trap - EXIT INT TERM HUP
+	[ -z "$prio_mnt" ] || ! mountpoint -q "$prio_mnt" || umount "$prio_mnt"
+	[ -z "$prio_rw" ] || losetup -d "$prio_rw"
 	simvol_stop
 	hot_detach
 	[ -z "$shm_file" ] || rm -f "$shm_file"
@@ -234,6 +265,16 @@ prime() {
 	dd if="$1" of=/dev/null bs=4M status=none
 }
 
+# Buffered readers (dd, cat) see the device's read-ahead. The loop driver
+# gives itself 2560 KiB; Linux gives an EBS NVMe volume 128 KiB (AWS's
+# volume performance guide starts its read-ahead tuning from that), so the
+# simulated volume gets 128 KiB too. O_DIRECT readers (fio, blkhydrate) do
+# not care.
+BENCH_READAHEAD_KB=${BENCH_READAHEAD_KB:-128}
+ebs_readahead() {
+	echo "$BENCH_READAHEAD_KB" >"/sys/class/block/$(basename "$SIMVOL_DEV")/queue/read_ahead_kb"
+}
+
 sim_opts=(--latency "$BENCH_LATENCY" --concurrency "$BENCH_CONCURRENCY"
 	  --bandwidth "$BENCH_BANDWIDTH" --chunk-size "$BENCH_CHUNK_SIZE")
 
@@ -289,7 +330,7 @@ if git -C "$srcdir" rev-parse --git-dir >/dev/null 2>&1; then
 fi
 echo "fio:        $(fio --version 2>&1 | head -n 1); dd: $(dd --version 2>&1 | head -n 1)"
 echo "work dir:   $work"
-echo "simulator:  lazysim ${sim_opts[*]}"
+echo "simulator:  lazysim ${sim_opts[*]}, read-ahead ${BENCH_READAHEAD_KB} KiB (BENCH_READAHEAD_KB)"
 echo
 
 # ---------------------------------------------------------------- cold ------
@@ -318,6 +359,7 @@ cold_one() {
 		return
 	fi
 	dev=$SIMVOL_DEV
+	ebs_readahead
 	case $tool in
 	dd) cmd=(dd if="$dev" of=/dev/null bs=1M) ;;
 	fio) cmd=(fio --name=read_test --filename="$dev" --rw=read --bs=1M --ioengine=libaio
@@ -578,6 +620,184 @@ if [ "$do_hot" = 1 ]; then
 	[ -z "$shm_file" ] || { rm -f "$shm_file"; shm_file=; }
 	rm -f "$work/hot.img"
 	echo "(hot section: $((SECONDS - t0)) s)"
+	echo
+fi
+
+# ---------------------------------------------------------------- prio ------
+# The model files first. One ext4 volume, the model written last so that it
+# lies late on the disk, part of the file system free (holding old data, so
+# that the snapshot has it). Each run on a fresh simulated volume, mounted
+# read-only, page cache dropped.
+prio_mount() {
+	ebs_readahead
+	mount -o ro,noload "$SIMVOL_DEV" "$prio_mnt" || return 1
+	# The simulator's clock when the run starts: fetch times are relative to it.
+	prio_t0=$(stat_val "$SIMVOL_MNT/stats" elapsed_us)
+}
+
+prio_unmount() {
+	cp "$SIMVOL_MNT/stats" "$1.stats"
+	cp "$SIMVOL_MNT/chunks" "$1.chunks"
+	umount "$prio_mnt"
+	simvol_stop
+}
+
+# prio_reader OUTBASE: cat each model file, buffered, as a model server would.
+prio_reader() {
+	timed "$1" sh -c 'for f; do cat "$f" >/dev/null || exit 1; done' reader "${prio_models[@]}"
+}
+
+# Seconds from the run's start until every model chunk was warm.
+model_warm_s() {
+	awk -v t0="$prio_t0" 'NR == FNR { m[$1] = 1; next }
+	     ($2 in m) && $4 > e { e = $4 }
+	     END { printf "%.2f\n", (e - t0) / 1e6 }' "$work/prio.model-chunks" "$1.chunks"
+}
+
+# prio_run NAME HYDRATOR...: the hydrator and the reader started together;
+# @DEV@ in the hydrator's arguments stands for the fresh simulated device.
+prio_run() {
+	local name=$1 base=$work/prio.$1 pid a
+	local -a cmd=()
+
+	shift
+	drop_caches
+	simvol_start "$prio_img" "${sim_opts[@]}" && prio_mount ||
+		{ fail "prio $name: cannot start the simulator"; return 1; }
+	for a; do cmd+=("${a//@DEV@/$SIMVOL_DEV}"); done
+	if [ $# -gt 0 ]; then
+		"$TIME" -o "$base.h.time" -f '%e %U %S %M' "${cmd[@]}" >"$base.h.out" 2>"$base.h.err" &
+		pid=$!
+	fi
+	prio_reader "$base.r"
+	p_reader=$r_wall
+	[ "$r_rc" = 0 ] || fail "prio $name: the reader failed: $(tail -n 2 "$base.r.err" | tr '\n' ' ')"
+	p_hwall=-
+	if [ $# -gt 0 ]; then
+		wait "$pid" || fail "prio $name: $1 exited with status $?"
+		read -r p_hwall _ < <(time_fields "$base.h.time")
+	fi
+	prio_unmount "$base"
+	p_warm=$(model_warm_s "$base")
+	p_allwarm=$(stat_val "$base.stats" warm)/$(stat_val "$base.stats" chunks)
+}
+
+if [ "$do_prio" = 1 ]; then
+	t0=$SECONDS
+	echo "Model first: a $BENCH_PRIO_SIZE ext4 volume, a $BENCH_PRIO_MODEL model written last, $BENCH_PRIO_FREE% free"
+	echo "------------------------------------------------------------------------------------------"
+	prio_img=$work/prio.img
+	prio_mnt=$work/prio.mnt
+	mkdir -p "$prio_mnt"
+	make_image "$prio_img" "$BENCH_PRIO_SIZE" full	# free space holds old data
+	mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0 "$prio_img" || die "mkfs.ext4 failed"
+	prio_rw=$(losetup -f --show "$prio_img") || die "losetup failed"
+	mount "$prio_rw" "$prio_mnt" || die "cannot mount the priority volume"
+	mkdir -p "$prio_mnt/usr" "$prio_mnt/opt/models"
+	avail=$(df -B1M --output=avail "$prio_mnt" | tail -n 1)
+	model_mib=$(($(numfmt --from=iec "$BENCH_PRIO_MODEL") / MiB))
+	sys_mib=$((avail * (100 - BENCH_PRIO_FREE) / 100 - model_mib))
+	[ "$sys_mib" -gt 0 ] || die "BENCH_PRIO_MODEL leaves no room for system files"
+	i=0
+	while [ $((i * 64)) -lt "$sys_mib" ]; do
+		cp "$random_src" "$prio_mnt/usr/system-$i.bin" || die "cannot write system files"
+		i=$((i + 1))
+	done
+	sync
+	for m in 1 2; do
+		dd if=/dev/urandom of="$prio_mnt/opt/models/weights-$m.safetensors" bs=1M \
+		   count=$((model_mib / 2)) status=none || die "cannot write the model"
+	done
+	sync
+	umount "$prio_mnt"
+	losetup -d "$prio_rw"
+	prio_rw=
+	prime "$prio_img"
+	prio_models=("$prio_mnt/opt/models/weights-1.safetensors" "$prio_mnt/opt/models/weights-2.safetensors")
+	pattern="$prio_mnt/opt/models/*.safetensors"
+
+	# The model's chunks and the used share, from blkhydrate's own plans.
+	simvol_start "$prio_img" "${sim_opts[@]}" && prio_mount || die "cannot start the simulator"
+	"$BLKHYDRATE" plan --json -p "$pattern" "$SIMVOL_DEV" >"$work/prio.plan" ||
+		die "plan failed"
+	"$BLKHYDRATE" plan --json --used "$SIMVOL_DEV" >"$work/prio.used-plan" || die "plan --used failed"
+	chunk=$(stat_val "$SIMVOL_MNT/stats" chunk_size)
+	prio_dev_bytes=$(stat_val "$SIMVOL_MNT/stats" image_size)
+	umount "$prio_mnt"
+	simvol_stop
+	python3 - "$work/prio.plan" "$chunk" >"$work/prio.model-chunks" <<'PY' || die "python3 failed"
+import json, sys
+plan, chunk = json.load(open(sys.argv[1])), int(sys.argv[2])
+seen = set()
+for ph in plan["targets"][0]["phases"]:
+    if ph["kind"] == "priority":
+        for off, ln in ph["ranges"]:
+            seen.update(range(off // chunk, (off + ln - 1) // chunk + 1))
+print("\n".join(str(c) for c in sorted(seen)))
+PY
+	model_chunks=$(wc -l <"$work/prio.model-chunks")
+	first_model=$(head -n 1 "$work/prio.model-chunks")
+	used_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["targets"][0]["bytes"])' "$work/prio.used-plan")
+	bw=$(numfmt --from=iec "$BENCH_BANDWIDTH")
+	read -r lim_bw lim_pool < <(awk -v n="$model_chunks" -v cs="$chunk" -v bw="$bw" \
+		-v c="$BENCH_CONCURRENCY" -v l="$BENCH_LATENCY" 'BEGIN {
+		printf "%.3f %.3f\n", (bw > 0 ? n * cs / bw : 0), int((n + c - 1) / c) * l / 1000 }')
+	model_limit=$(awk -v a="$lim_bw" -v b="$lim_pool" 'BEGIN { print (a > b ? a : b) }')
+	awk -v n="$model_chunks" -v f="$first_model" -v c="$chunk" -v d="$prio_dev_bytes" \
+	    -v u="$used_bytes" -v a="$lim_bw" -v p="$lim_pool" 'BEGIN {
+		printf "Model: %d chunks of %d KiB, the first at %.0f%% of the device\n", n, c / 1024, 100 * f * c / d
+		printf "Used space (GETFSMAP): %.2f GiB of %.2f GiB (%.0f%%)\n", u / 2^30, d / 2^30, 100 * u / d
+		printf "Simulator limit for the model: max(%d x %d KiB / bandwidth = %.2f s, fetch pool %.2f s)\n",
+		       n, c / 1024, a, p }'
+	echo
+
+	prio_run alone
+	r_alone=$p_reader w_alone=$p_warm
+	prio_run fio fio --name=read_test --filename=@DEV@ --rw=read --bs=1M \
+		--ioengine=libaio --iodepth=32 --direct=1 --readonly --output-format=json
+	r_fio=$p_reader w_fio=$p_warm h_fio=$p_hwall a_fio=$p_allwarm
+	prio_run blkhydrate "$BLKHYDRATE" hydrate --json --progress=never -p "$pattern" @DEV@
+	r_bh=$p_reader w_bh=$p_warm h_bh=$p_hwall a_bh=$p_allwarm
+	pri_s=$(json_val "$work/prio.blkhydrate.h.out" priority_seconds)
+	[ "$(json_val "$work/prio.blkhydrate.h.out" complete)" = true ] ||
+		fail "prio blkhydrate: not complete"
+	[ "$a_bh" = "$(stat_val "$work/prio.blkhydrate.stats" chunks)/$(stat_val "$work/prio.blkhydrate.stats" chunks)" ] ||
+		fail "prio blkhydrate left chunks cold ($a_bh)"
+	# Whole and --used, no reader: how the used share shows in the time.
+	prio_whole() {
+		drop_caches
+		simvol_start "$prio_img" "${sim_opts[@]}" && prio_mount || { fail "prio $1: simulator"; return 1; }
+		timed "$work/prio.$1" "$BLKHYDRATE" hydrate --json --progress=never "${@:2}" "$SIMVOL_DEV"
+		[ "$r_rc" = 0 ] || fail "prio $1: exit status $r_rc"
+		prio_unmount "$work/prio.$1"
+	}
+	prio_whole whole
+	h_whole=$r_wall
+	prio_whole used --used
+	h_used=$r_wall
+	[ "$(json_val "$work/prio.used.out" mode)" = used ] || fail "prio --used: not in used mode"
+
+	printf '%-40s| %9s | %10s | %12s | %s\n' run "reader s" "model warm" "hydrator s" "chunks warm at end"
+	printf '%s\n' "----------------------------------------+-----------+------------+--------------+-------------------"
+	printf '%-40s| %9.2f | %9.2fs | %12s | %s\n' "reader alone (cat of each model file)" "$r_alone" "$w_alone" - -
+	printf '%-40s| %9.2f | %9.2fs | %12.2f | %s\n' "reader + AWS fio whole-device command" "$r_fio" "$w_fio" "$h_fio" "$a_fio"
+	printf '%-40s| %9.2f | %9.2fs | %12.2f | %s\n' "reader + blkhydrate -p MODEL" "$r_bh" "$w_bh" "$h_bh" "$a_bh"
+	printf '%-40s| %9s | %10s | %12.2f | %s\n' "blkhydrate (whole device, no reader)" - - "$h_whole" \
+	       "$(stat_val "$work/prio.whole.stats" warm)/$(stat_val "$work/prio.whole.stats" chunks)"
+	printf '%-40s| %9s | %10s | %12.2f | %s\n' "blkhydrate --used (no reader)" - - "$h_used" \
+	       "$(stat_val "$work/prio.used.stats" warm)/$(stat_val "$work/prio.used.stats" chunks)"
+	echo
+	awk -v l="$model_limit" -v w="$w_bh" -v r="$r_bh" -v ra="$r_alone" -v rf="$r_fio" \
+	    -v p="${pri_s:-0}" -v hb="$h_bh" -v hf="$h_fio" -v hw="$h_whole" -v hu="$h_used" \
+	    -v u="$used_bytes" -v d="$prio_dev_bytes" 'BEGIN {
+		printf "Simulator limit for the model bytes:         %.2f s\n", l
+		printf "blkhydrate: every model chunk warm after      %.2f s = %.2fx the limit (target <= 1.10x; priority_seconds %.2f)\n", w, w / l, p
+		printf "reader beside blkhydrate finished after       %.2f s = %.2fx the limit (target <= 1.25x)\n", r, r / l
+		printf "reader beside fio finished after              %.2f s = %.2fx the limit\n", rf, rf / l
+		printf "reader alone finished after                   %.2f s = %.2fx the limit\n", ra, ra / l
+		printf "whole volume: blkhydrate %.2f s vs fio %.2f s = %.2fx (target <= 1.00x)\n", hb, hf, hb / hf
+		printf "--used: %.2f s vs whole %.2f s = %.2f; used share %.2f\n", hu, hw, hu / hw, u / d }'
+	echo "(prio section: $((SECONDS - t0)) s)"
 	echo
 fi
 

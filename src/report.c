@@ -291,8 +291,8 @@ void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs
 					if (pf->error || pf->target != t)
 						continue;
 					size_format(rangelist_bytes(&pf->ranges), s2, sizeof(s2));
-					fprintf(f, "       %s: %s in %u extents", pf->path, s2,
-						pf->fx.extents);
+					fprintf(f, "       %s: %s in %u extent%s", pf->path, s2,
+						pf->fx.extents, pf->fx.extents == 1 ? "" : "s");
 					if (pf->fx.unwritten)
 						fprintf(f, ", %u unwritten (not read)", pf->fx.unwritten);
 					if (pf->fx.encoded)

@@ -49,6 +49,7 @@
 
 #define NCV		64	/* striped condvars for chunk completion */
 #define MAX_CHUNK	(1ULL << 30)
+#define MAX_BACKGROUND	256	/* async requests the kernel may have outstanding */
 
 enum ch_state { CH_COLD, CH_FETCHING, CH_WARM, CH_FAILED };
 enum ch_flag { CF_EIO = 1, CF_SLOW = 2 };
@@ -532,8 +533,8 @@ static void *sim_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 * Async direct I/O requests are "background" requests; the kernel
 	 * default of 12 of them would cap the queue depth we can see.
 	 */
-	conn->max_background = 256;
-	conn->congestion_threshold = 192;
+	conn->max_background = MAX_BACKGROUND;
+	conn->congestion_threshold = MAX_BACKGROUND * 3 / 4;
 	conn->want |= conn->capable & (FUSE_CAP_ASYNC_DIO | FUSE_CAP_ASYNC_READ);
 	if (S.debug)
 		fprintf(stderr, "lazysim: proto %u.%u max_write %u max_read %u "
@@ -563,7 +564,7 @@ static void usage(FILE *out)
 "  -l, --latency MS        cost of fetching one chunk (default 10, 0 allowed)\n"
 "  -j, --concurrency N     chunk fetches at once (default 32)\n"
 "  -B, --bandwidth SIZE    shared fetch bandwidth, bytes/s (default 256M, 0=none)\n"
-"  -t, --threads N         FUSE worker threads (default concurrency+16, min 32)\n"
+"  -t, --threads N         FUSE worker threads (default 272, or concurrency+16 if more)\n"
 "      --eio LIST          chunks (N or N-M, comma separated) whose fetch fails\n"
 "      --eio-count N       they fail the first N times, then work (0=always)\n"
 "      --slow LIST         chunks whose fetch takes --slow-ms longer\n"
@@ -762,8 +763,14 @@ static void parse_args(int argc, char **argv)
 			strerror(errno));
 		exit(1);
 	}
+	/*
+	 * A worker per request the kernel can have outstanding: an NVMe queue
+	 * takes hundreds of commands, and a read of a warm chunk must not wait
+	 * for a worker held by a read of a cold one.
+	 */
 	if (!S.threads)
-		S.threads = S.concurrency + 16 < 32 ? 32 : S.concurrency + 16;
+		S.threads = MAX_BACKGROUND + 16 > S.concurrency + 16 ?
+			    MAX_BACKGROUND + 16 : S.concurrency + 16;
 }
 
 static void mark_data(uint64_t from, uint64_t to)
