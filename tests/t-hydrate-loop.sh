@@ -8,19 +8,14 @@
 need_root
 command -v losetup >/dev/null || skip_all "losetup not found"
 
+. "$top_srcdir/tests/lib/loop.sh"
+
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/blkhydrate-test.XXXXXX")
-loops=()
 cleanup() {
-	for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+	loop_detach_all
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# attach ARGS...: a new loop device in $dev, detached again on exit.
-attach() {
-	dev=$(losetup -f --show "$@") || return 1
-	loops+=("$dev")
-}
 
 # sysfs stat: field 3 sectors read, field 7 sectors written.
 sectors() {
@@ -30,7 +25,7 @@ sectors() {
 head -c 50331648 /dev/urandom >"$tmp/disk.img"
 sum_before=$(sha256sum <"$tmp/disk.img")
 
-attach -r --direct-io=on "$tmp/disk.img" || skip_all "cannot attach a loop device"
+loop_attach -r --direct-io=on "$tmp/disk.img" || skip_all "cannot attach a loop device"
 ro=$dev
 r0=$(sectors "$ro" 3)
 "$BLKHYDRATE" hydrate --json --progress=never "$ro" >"$tmp/ro.json" 2>"$tmp/err"
@@ -39,7 +34,7 @@ is "read-only loop device: JSON bytes is the device size" "$(json_get "$tmp/ro.j
 r1=$(sectors "$ro" 3)
 ok "the device counted at least its size in sectors read ($((r1 - r0)))" [ $((r1 - r0)) -ge $((50331648 / 512)) ]
 
-attach --direct-io=on "$tmp/disk.img"
+loop_attach --direct-io=on "$tmp/disk.img"
 rw=$dev
 w0=$(sectors "$rw" 7)
 "$BLKHYDRATE" hydrate --json --progress=never -d 7 -b 64K -s 3 "$rw" >"$tmp/rw.json" 2>"$tmp/err"
@@ -52,15 +47,9 @@ truncate -s 64M "$tmp/parted.img"
 printf 'label: gpt\nstart=2048, size=32768\nstart=34816, size=65536\n' |
 	sfdisk -q "$tmp/parted.img" >/dev/null
 is "sfdisk wrote a partition table" "$?" 0
-attach -r -P "$tmp/parted.img"
+loop_attach -r -P "$tmp/parted.img"
 pl=$dev
-# The kernel's scan at attach does not always find the table; partx asks again.
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ -b "${pl}p2" ] && break
-	[ "$i" = 3 ] && partx -a "$pl" 2>/dev/null
-	sleep 0.2
-done
-if [ -b "${pl}p2" ]; then
+if loop_wait_part "$pl" 2; then
 	"$BLKHYDRATE" hydrate --json --progress=never "${pl}p2" >"$tmp/p2.json" 2>"$tmp/err"
 	is "partition 2: exit 0" "$?" 0
 	is "partition 2: its own size, 32 MiB" "$(json_get "$tmp/p2.json" bytes)" $((65536 * 512))

@@ -15,40 +15,19 @@ need_root
 command -v python3 >/dev/null || skip_all "python3 not found"
 command -v losetup >/dev/null || skip_all "losetup not found"
 
+. "$top_srcdir/tests/lib/loop.sh"
 tags="python3 $top_srcdir/tests/lib/blocktags.py"
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/blkhydrate-test.XXXXXX")
 mnt=$tmp/mnt
 mkdir "$mnt"
-loops=()
 cleanup() {
-	local l
 	mountpoint -q "$mnt" && umount "$mnt"
 	mountpoint -q "$tmp/shm" && umount "$tmp/shm"
-	for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+	loop_detach_all
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-attach() {
-	dev=$(losetup -f --show "$@") || return 1
-	loops+=("$dev")
-}
-
-detach() {
-	losetup -d "$1"
-}
-
-# wait_part DISK N: its partition device appears (the kernel's scan at
-# attach does not always find the table; partx asks again).
-wait_part() {
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -b "${1}p$2" ] && return 0
-		[ "$i" = 3 ] && partx -a "$1" 2>/dev/null
-		sleep 0.2
-	done
-	return 1
-}
 
 # Files on the mounted file system: two written in interleaved pieces with
 # a sync between pieces (fragmented), one sparse, one empty.
@@ -98,7 +77,7 @@ fs_case() {
 	fi
 	truncate -s "$size" "$img"
 	"mkfs.$fs" "$@" "$img" >/dev/null 2>&1 || { tap_result 1 "$fs: mkfs"; return; }
-	attach "$img" || { tap_result 1 "$fs: attach"; return; }
+	loop_attach "$img" || { tap_result 1 "$fs: attach"; return; }
 	rw=$dev
 	if ! mount "$rw" "$mnt" 2>"$tmp/err"; then
 		tap_result 1 "$fs: mount ($(head -1 "$tmp/err"))"
@@ -111,10 +90,10 @@ fs_case() {
 	is "$fs: plan of a file being written exits 0" "$?" 0
 	check_tags "$fs (delayed allocation)" "$rw" "$tmp/fresh.json"
 	umount "$mnt"
-	detach "$rw"
+	loop_detach "$rw"
 
 	sum=$(sha256sum <"$img")
-	attach -r --direct-io=on "$img"
+	loop_attach -r --direct-io=on "$img"
 	ro=$dev
 	mount -o "$ro_opts" "$ro" "$mnt" || { tap_result 1 "$fs: read-only mount"; return; }
 	"$BLKHYDRATE" plan --json -p "$mnt/models/**/*.bin" -p "$mnt/other.bin" "$ro" \
@@ -149,7 +128,7 @@ sys.exit(not logical or bool(logical & planned))' "$tmp/plan.json"
 	is "$fs: hydrate --only-priority read the planned bytes" "$bytes" "$planned"
 	is "$fs: priority_bytes is all of it" "$(json_get "$tmp/hyd.json" priority_bytes)" "$planned"
 	umount "$mnt"
-	detach "$ro"
+	loop_detach "$ro"
 	is "$fs: the image is unchanged" "$(sha256sum <"$img")" "$sum"
 }
 
@@ -158,7 +137,7 @@ fs_case xfs ro,norecovery 320M -q -f
 fs_case btrfs ro 320M -q -f
 
 # Another device, the target for files that are not on it.
-attach -r "$tmp/ext4.img"
+loop_attach -r "$tmp/ext4.img"
 other=$dev
 
 # ext4 in the second partition of a partitioned image: the planned ranges
@@ -167,17 +146,17 @@ if command -v sfdisk >/dev/null; then
 	img=$tmp/part.img
 	truncate -s 400M "$img"
 	printf 'label: gpt\nsize=64M\nsize=+\n' | sfdisk -q "$img" >/dev/null
-	attach -P "$img"
+	loop_attach -P "$img"
 	disk=$dev part=${dev}p2
-	wait_part "$disk" 2 || diag "no partition device for $disk"
+	loop_wait_part "$disk" 2 || diag "no partition device for $disk"
 	mkfs.ext4 -q -F -E nodiscard "$part" && mount "$part" "$mnt"
 	make_files
 	umount "$mnt"
-	detach "$disk"
+	loop_detach "$disk"
 	sum=$(sha256sum <"$img")
-	attach -r -P --direct-io=on "$img"
+	loop_attach -r -P --direct-io=on "$img"
 	disk=$dev part=${dev}p2
-	wait_part "$disk" 2 || diag "no partition device for $disk"
+	loop_wait_part "$disk" 2 || diag "no partition device for $disk"
 	mount -o ro,noload "$part" "$mnt"
 	start=$(($(cat "/sys/class/block/$(basename "$part")/start") * 512))
 	"$BLKHYDRATE" plan --json -p "$mnt/models/**/*.bin" "$disk" >"$tmp/plan.json" 2>"$tmp/err"
@@ -202,7 +181,7 @@ sys.exit(not offs or min(offs) < int(sys.argv[2]))' "$tmp/plan.json" "$start"
 	ok "file on another device: hydrate --only-priority reads nothing of it" \
 		grep -q 'not on the target' "$tmp/err"
 	umount "$mnt"
-	detach "$disk"
+	loop_detach "$disk"
 	is "partitioned image is unchanged" "$(sha256sum <"$img")" "$sum"
 else
 	skip "partitioned image" "sfdisk not found"
