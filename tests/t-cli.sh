@@ -21,7 +21,7 @@ is "--version exits 0" "$(run --version)" 0
 ok "--version names the version" grep -Eq '^blkhydrate [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"
 is "-V is --version" "$(run -V)" 0
 
-for cmd in hydrate; do
+for cmd in hydrate plan; do
 	is "$cmd --help exits 0" "$(run $cmd --help)" 0
 	ok "$cmd --help prints its usage" grep -q "^ blkhydrate $cmd" "$tmp/out"
 	is "$cmd --help writes nothing on stderr" "$(wc -c <"$tmp/err")" 0
