@@ -8,7 +8,9 @@
 # the planned ranges must find every tag (an oracle that does not ask
 # FIEMAP). On btrfs the planned offsets must differ from FIEMAP's btrfs
 # logical addresses. A file on tmpfs (no FIEMAP) and a file on another
-# device are refused with a clear reason and plan exits 6. Hydrating with
+# device are refused with a clear reason and plan exits 6. Preallocated
+# (unwritten) extents plan nothing; on btrfs an inline file is read through
+# the file and reflinked copies are the same blocks, read once. Hydrating with
 # --only-priority reads exactly the planned bytes and the image is unchanged.
 . "$(dirname "$0")/lib/tap.sh"
 need_root
@@ -48,6 +50,15 @@ make_files() {
 	truncate -s 8M "$mnt/models/sparse.bin"
 	$tags write "$mnt/models/sparse.bin" 64 --append
 	: >"$mnt/models/empty.bin"
+	fallocate -l 2M "$mnt/models/prealloc.bin"
+}
+
+# file_field PLAN NAME FIELD: FIELD of the planned file whose path ends in NAME.
+file_field() {
+	python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(*[f[sys.argv[3]] for c in p["classes"] for f in c["files"] if f["path"].endswith(sys.argv[2])])' "$@"
 }
 
 # check_tags LABEL DEVICE PLAN: every tagged block of every planned file is
@@ -84,6 +95,11 @@ fs_case() {
 		return
 	fi
 	make_files
+	if [ "$fs" = btrfs ]; then
+		head -c 100 /dev/urandom >"$mnt/tiny.bin"
+		cp --reflink=always "$mnt/models/a.bin" "$mnt/clone.bin"
+		cp --reflink=always "$mnt/models/a.bin" "$mnt/clone2.bin"
+	fi
 	# Still in the page cache: FIEMAP_FLAG_SYNC must give it a place first.
 	$tags write "$mnt/models/fresh.bin" 256 --nosync
 	"$BLKHYDRATE" plan --json -p "$mnt/models/fresh.bin" "$rw" >"$tmp/fresh.json" 2>"$tmp/err"
@@ -96,20 +112,36 @@ fs_case() {
 	loop_attach -r --direct-io=on "$img"
 	ro=$dev
 	mount -o "$ro_opts" "$ro" "$mnt" || { tap_result 1 "$fs: read-only mount"; return; }
-	"$BLKHYDRATE" plan --json -p "$mnt/models/**/*.bin" -p "$mnt/other.bin" "$ro" \
+	extra=()
+	[ "$fs" != btrfs ] || extra=(-p "$mnt/tiny.bin" -p "$mnt/clone*.bin")
+	"$BLKHYDRATE" plan --json -p "$mnt/models/**/*.bin" -p "$mnt/other.bin" "${extra[@]}" "$ro" \
 		>"$tmp/plan.json" 2>"$tmp/err"
 	is "$fs: plan exits 0" "$?" 0
 	check_tags "$fs" "$ro" "$tmp/plan.json"
 	ok "$fs: files written in pieces have several extents ($(fragmented "$tmp/plan.json"))" \
 		[ "$(fragmented "$tmp/plan.json")" -ge 2 ]
-	is "$fs: the empty file plans no bytes" \
-		"$(python3 -c 'import json,sys; print([f["bytes"] for c in json.load(open(sys.argv[1]))["classes"] for f in c["files"] if f["path"].endswith("empty.bin")])' "$tmp/plan.json")" \
-		"[0]"
+	is "$fs: the empty file plans no bytes" "$(file_field "$tmp/plan.json" empty.bin bytes)" 0
+	is "$fs: a preallocated file plans no bytes" "$(file_field "$tmp/plan.json" prealloc.bin bytes)" 0
+	ok "$fs: ... its extents are counted unwritten" \
+		[ "$(file_field "$tmp/plan.json" prealloc.bin unwritten)" -ge 1 ]
 	ok "$fs: the sparse file plans its data, not its hole" python3 -c '
 import json, sys
 f = [f for c in json.load(open(sys.argv[1]))["classes"] for f in c["files"] if f["path"].endswith("sparse.bin")][0]
 sys.exit(not (64 * 4096 <= f["bytes"] <= 64 * 4096 + 65536))' "$tmp/plan.json"
 	if [ "$fs" = btrfs ]; then
+		ok "btrfs: a small file stored inline is read through the file" \
+			[ "$(file_field "$tmp/plan.json" tiny.bin through_file)" -ge 1 ]
+		is "btrfs: ... and plans no device bytes" "$(file_field "$tmp/plan.json" tiny.bin bytes)" 0
+		ok "btrfs: a reflinked copy's extents are shared" \
+			[ "$(file_field "$tmp/plan.json" /clone.bin shared)" -ge 1 ]
+		ok "btrfs: ... two copies are the same blocks, and a class that follows the original reads none of them" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+files = {f["path"].rsplit("/", 1)[1]: f for c in p["classes"] for f in c["files"]}
+blocks = lambda f: {(o + i) for o, l in f["ranges"] for i in range(0, l, 4096)}
+same = blocks(files["clone.bin"]) == blocks(files["clone2.bin"]) == blocks(files["a.bin"])
+ph = [ph for ph in p["targets"][0]["phases"] if ph["kind"] == "priority" and ph["pattern"].endswith("clone*.bin")]
+sys.exit(not (same and files["a.bin"]["bytes"] > 0 and ph and ph[0]["bytes"] == 0))' "$tmp/plan.json"
 		# FIEMAP's own answer (btrfs logical addresses) against the plan's.
 		ok "btrfs: planned offsets are device offsets, not FIEMAP's logical ones" python3 -c '
 import json, re, subprocess, sys
