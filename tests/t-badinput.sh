@@ -64,8 +64,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	cp "$tmp/good.img" "$tmp/secret.img"
 	chmod 600 "$tmp/secret.img"
 	chmod 755 "$tmp"
+	# The build tree and the default configuration file may lie under a
+	# directory that user cannot enter: give it its own copies.
+	cp "$BLKHYDRATE" "$tmp/blkhydrate"
+	: >"$tmp/empty.conf"
+	chmod 644 "$tmp/empty.conf"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$BLKHYDRATE" hydrate "$tmp/secret.img" >"$tmp/out" 2>"$tmp/err"
+		"$tmp/blkhydrate" hydrate --config "$tmp/empty.conf" "$tmp/secret.img" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	is "unreadable file exits 1" "$rc" 1
 	is "unreadable file: one line" "$(cat "$tmp/err")" "blkhydrate: $tmp/secret.img: Permission denied"
