@@ -73,7 +73,8 @@ for tool in udevadm systemctl; do
 	chmod +x "$work/bin/$tool"
 done
 for step in "postinst configure" "postinst abort-upgrade" "postrm remove" "postrm upgrade"; do
-	set -- $step
+	read -r script action <<<"$step"
+	set -- "$script" "$action"
 	: >"$work/calls.log"
 	PATH=$work/bin:$PATH sh "$work/control/$1" "$2" || die "$1 $2 failed"
 	case $step in
