@@ -56,7 +56,8 @@ lintian --fail-on error --info "$changes" || die "lintian reports errors"
 # What the package must hold: the program and its page, plus the udev rule
 # and the unit when the tree has them.
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
-want=(/usr/bin/blkhydrate /usr/share/man/man8/blkhydrate.8.gz)
+want=(/usr/bin/blkhydrate /usr/share/man/man8/blkhydrate.8.gz
+	/usr/share/doc/blkhydrate/examples/ami/verify-model-volume.sh)
 [ -e "$top/udev/60-blkhydrate.rules.in" ] && want+=(/lib/udev/rules.d/60-blkhydrate.rules)
 [ -e "$top/udev/blkhydrate@.service.in" ] && want+=(/lib/systemd/system/blkhydrate@.service)
 for f in "${want[@]}"; do
@@ -88,6 +89,16 @@ for step in "postinst configure" "postinst abort-upgrade" "postrm remove" "postr
 	esac
 done
 
+# Minimal images tell dpkg to drop manual pages and documentation.
+excluded() {
+	local pat
+	while read -r pat; do
+		# shellcheck disable=SC2053 # a glob, on purpose
+		[[ $1 == $pat ]] && return 0
+	done < <(sed -n 's/^path-exclude=//p' /etc/dpkg/dpkg.cfg.d/* 2>/dev/null)
+	return 1
+}
+
 if [ -n "$install" ]; then
 	[ "$(id -u)" = 0 ] || die "--install needs root"
 	! dpkg-query -W "$name" >/dev/null 2>&1 || die "$name is installed already: not touching it"
@@ -96,12 +107,7 @@ if [ -n "$install" ]; then
 		{ cat "$work/install.log" >&2; die "installing failed"; }
 	rc=0
 	for f in "${want[@]}"; do
-		# Minimal images may tell dpkg to drop manual pages.
-		case $f in
-		/usr/share/man/*)
-			! grep -qs '^path-exclude=*/usr/share/man' /etc/dpkg/dpkg.cfg.d/* || continue
-			;;
-		esac
+		! excluded "$f" || continue
 		[ -e "$f" ] || { echo "build-deb: installed package lacks $f" >&2; rc=1; }
 	done
 	/usr/bin/blkhydrate --version || rc=1

@@ -10,6 +10,8 @@
 command -v groff >/dev/null || skip_all "groff not found (groff-base)"
 
 page=$top_builddir/man/blkhydrate.8
+# A locale every Debian system has, so that nothing warns about the locale.
+export LC_ALL=C.UTF-8
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -75,7 +77,7 @@ same_set() {
 
 "$BLKHYDRATE" --help >"$tmp/main.help"
 # Commands: the indented words under "Commands:" up to the next blank line.
-sed -n '/^Commands:/,/^$/s/^ \{1,\}\([a-z][a-z0-9-]*\) .*/\1/p' "$tmp/main.help" |
+sed -n '/^Commands:/,/^$/s/^ \{1,\}\([a-z][a-z0-9-]*\)\( .*\)\{0,1\}$/\1/p' "$tmp/main.help" |
 	sort -u >"$tmp/help.cmds"
 grep '^\.SS ' "$page" | sed 's/^\.SS *//; s/"//g' | sort -u >"$tmp/man.cmds"
 ok "blkhydrate --help lists at least one command" test -s "$tmp/help.cmds"
