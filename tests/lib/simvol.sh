@@ -117,6 +117,10 @@ simvol_start() {
 		simvol_stop
 		return 1
 	fi
+	# A running udevd answers the new device by probing it (blkid reads
+	# its first and last blocks): let that finish before the caller counts
+	# fetches. Without udevd this returns at once.
+	udevadm settle -t 10 2>/dev/null
 	return 0
 }
 
