@@ -213,6 +213,22 @@ else
 	notok "simulated volume starts with --eio"
 fi
 
+# --- reset ----------------------------------------------------------------------
+# simvol_start hands the volume over cold (SIGUSR1) whatever probed it first.
+if simvol_start "$img" --latency 1; then
+	check "handed over cold, after one reset" stat_is resets 1
+	rdchunk 0 "$work/c0"
+	check "a read warms a chunk" stat_is warm_data 1
+	kill -USR1 "$SIMVOL_PID"
+	check "SIGUSR1 makes it cold again and clears the record" \
+		eval 'stat_is resets 2 && stat_is warm_data 0 && stat_is fetches 0 && [ ! -s "$SIMVOL_MNT/chunks" ]'
+	rdchunk 0 "$work/c0"
+	check "then the same chunk costs a fetch again" stat_is fetches 1
+	simvol_stop
+else
+	notok "simulated volume starts for the reset checks"
+fi
+
 # --- vanishing ----------------------------------------------------------------
 if simvol_start "$img" --latency 1 --vanish-after 2; then
 	pid=$SIMVOL_PID

@@ -52,7 +52,7 @@
 #define MAX_BACKGROUND	256	/* async requests the kernel may have outstanding */
 
 enum ch_state { CH_COLD, CH_FETCHING, CH_WARM, CH_FAILED };
-enum ch_flag { CF_EIO = 1, CF_SLOW = 2 };
+enum ch_flag { CF_EIO = 1, CF_SLOW = 2, CF_DATA = 4 };
 enum vf_kind { VF_DISK, VF_STATS, VF_CHUNKS };
 
 struct chunk {
@@ -93,6 +93,7 @@ static struct {
 	unsigned int eio_count;
 	uint64_t slow_ns;
 	uint64_t vanish_after;
+	bool unarmed;		/* --wait-reset: no cost, no record until SIGUSR1 */
 	bool debug;
 	const char *image;
 	char *mnt;
@@ -117,6 +118,7 @@ static struct {
 	uint64_t started, fetches, warm, warm_data, inflight, max_inflight;
 	uint64_t reads, bytes_read, max_req, errors_injected;
 	uint64_t first_fetch_us, last_fetch_us;
+	uint64_t resets;
 	struct rec *recs;
 	size_t nrecs, recs_cap;
 	pthread_t *fetchers;
@@ -271,12 +273,53 @@ static void *fetcher_main(void *arg)
 	return NULL;
 }
 
+/*
+ * SIGUSR1 makes the volume cold again, as if just attached: every data chunk
+ * cold, counters and the chunk record cleared. Whoever probed the device
+ * before (udev's blkid) leaves no trace in what a test then counts. The
+ * handler only flags it; the next request or stats read does it, locked.
+ */
+static volatile sig_atomic_t reset_requested;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	reset_requested = 1;
+}
+
+static void reset_if_requested(void)
+{
+	if (!reset_requested)
+		return;
+	reset_requested = 0;
+	for (uint64_t c = 0; c < S.nchunks; c++) {
+		if (S.ch[c].state == CH_FETCHING || !(S.ch[c].flags & CF_DATA))
+			continue;
+		S.ch[c].state = CH_COLD;
+		S.ch[c].fails = 0;
+	}
+	S.warm = S.nchunks - S.data_chunks;
+	S.warm_data = S.fetches = S.started = S.errors_injected = 0;
+	S.reads = S.bytes_read = S.max_req = 0;
+	S.first_fetch_us = S.last_fetch_us = 0;
+	S.max_inflight = S.inflight;
+	S.max_qlen = S.qlen;
+	S.nrecs = 0;
+	S.resets++;
+	S.unarmed = false;
+}
+
 /* Make chunks first..last warm, fetching the cold ones in parallel. */
 static int ensure_warm(uint64_t first, uint64_t last, size_t size)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&S.lock);
+	reset_if_requested();
+	if (S.unarmed) {
+		pthread_mutex_unlock(&S.lock);
+		return 0;
+	}
 	S.reads++;
 	if (size > S.max_req)
 		S.max_req = size;
@@ -342,6 +385,7 @@ static char *render(int kind, size_t *lenp)
 	if (!f)
 		return NULL;
 	pthread_mutex_lock(&S.lock);
+	reset_if_requested();
 	if (kind == VF_CHUNKS) {
 		for (size_t i = 0; i < S.nrecs; i++)
 			fprintf(f, "%zu %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
@@ -367,6 +411,7 @@ static char *render(int kind, size_t *lenp)
 		KV("max_queued", S.max_qlen);
 		KV("errors_injected", S.errors_injected);
 		KV("elapsed_us", rel_us(mono_ns()));
+		KV("resets", S.resets);
 		KV("first_fetch_us", S.first_fetch_us);
 		KV("last_fetch_us", S.last_fetch_us);
 		KV("limit_us", limit);
@@ -558,7 +603,8 @@ static void usage(FILE *out)
 "Usage: lazysim [OPTIONS] IMAGE MOUNTPOINT\n"
 "Serve IMAGE read-only as MOUNTPOINT/disk.img like a volume lazily restored\n"
 "from a snapshot; MOUNTPOINT/stats and MOUNTPOINT/chunks report what happened.\n"
-"Runs in the foreground until SIGTERM/SIGINT or unmount.\n"
+"Runs in the foreground until SIGTERM/SIGINT or unmount; SIGUSR1 makes\n"
+"the volume cold again (counters and the chunk record cleared).\n"
 "\n"
 "  -c, --chunk-size SIZE   snapshot block size, multiple of 4K (default 512K)\n"
 "  -l, --latency MS        cost of fetching one chunk (default 10, 0 allowed)\n"
@@ -570,6 +616,8 @@ static void usage(FILE *out)
 "      --slow LIST         chunks whose fetch takes --slow-ms longer\n"
 "      --slow-ms MS        extra latency of --slow chunks (default 1000)\n"
 "      --vanish-after N    after N fetches, the next one makes the volume vanish\n"
+"      --wait-reset        serve reads free and unrecorded until the first SIGUSR1\n"
+"                          (while the device is set up and probed)\n"
 "                          (mount detached, process exits)\n"
 "  -f, --foreground        accepted for compatibility (always foreground)\n"
 "  -d, --debug             print FUSE debug output\n"
@@ -668,7 +716,7 @@ static void parse_list(const char *opt, const char *s, struct rlist *l)
 }
 
 enum {
-	OPT_EIO = 256, OPT_EIO_COUNT, OPT_SLOW, OPT_SLOW_MS, OPT_VANISH,
+	OPT_EIO = 256, OPT_EIO_COUNT, OPT_SLOW, OPT_SLOW_MS, OPT_VANISH, OPT_WAIT_RESET,
 };
 
 static void parse_args(int argc, char **argv)
@@ -684,6 +732,7 @@ static void parse_args(int argc, char **argv)
 		{ "slow", required_argument, NULL, OPT_SLOW },
 		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "vanish-after", required_argument, NULL, OPT_VANISH },
+		{ "wait-reset", no_argument, NULL, OPT_WAIT_RESET },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -737,6 +786,9 @@ static void parse_args(int argc, char **argv)
 						    UINT64_MAX);
 			if (!S.vanish_after)
 				bad("--vanish-after", "must be at least 1");
+			break;
+		case OPT_WAIT_RESET:
+			S.unarmed = true;
 			break;
 		case 'f':
 			break;
@@ -803,8 +855,10 @@ static int scan_image(void)
 		off = h;
 	}
 	for (uint64_t c = 0; c < S.nchunks; c++) {
-		if (S.ch[c].state == CH_COLD)
+		if (S.ch[c].state == CH_COLD) {
+			S.ch[c].flags |= CF_DATA;
 			S.data_chunks++;
+		}
 		if (in_rlist(&S.eio, c))
 			S.ch[c].flags |= CF_EIO;
 		if (in_rlist(&S.slow, c))
@@ -943,6 +997,12 @@ int main(int argc, char **argv)
 		goto out_destroy;
 	if (fuse_set_signal_handlers(fuse_get_session(f)))
 		goto out_unmount;
+	{
+		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	lcfg = fuse_loop_cfg_create();
 	if (!lcfg)
 		goto out_signals;

@@ -81,7 +81,7 @@ simvol_start() {
 	SIMVOL_LOG=$dir/lazysim.log
 	mkdir "$SIMVOL_MNT" || { simvol_stop; return 1; }
 
-	"$sim" "$@" "$image" "$SIMVOL_MNT" </dev/null >"$SIMVOL_LOG" 2>&1 &
+	"$sim" --wait-reset "$@" "$image" "$SIMVOL_MNT" </dev/null >"$SIMVOL_LOG" 2>&1 &
 	SIMVOL_PID=$!
 
 	# The mount appears within milliseconds; 10s allows a loaded machine.
@@ -118,10 +118,19 @@ simvol_start() {
 		return 1
 	fi
 	# A running udevd answers the new device by probing it (blkid reads
-	# its first and last blocks): let that finish before the caller counts
-	# fetches. Without udevd this returns at once.
+	# its first and last blocks): let that finish (without udevd this
+	# returns at once), drop what it left in the page cache, and make the
+	# volume cold again (SIGUSR1), so that the caller gets it as attached.
 	udevadm settle -t 10 2>/dev/null
-	return 0
+	blockdev --flushbufs "$SIMVOL_DEV" 2>/dev/null
+	kill -USR1 "$SIMVOL_PID"
+	for ((i = 0; i < 500; i++)); do
+		[ "$(simvol_stat resets)" = 1 ] && return 0
+		sleep 0.01
+	done
+	echo "simvol_start: lazysim did not reset its volume" >&2
+	simvol_stop
+	return 1
 }
 
 # simvol_stop: detach the loop device, stop lazysim, remove the mount point.
