@@ -995,6 +995,8 @@ static void parse_disks_cmd(int argc, char **argv, struct ctl *ctl)
 			ctl->json = true;
 			break;
 		case 'c':
+			if (status)
+				goto unknown;
 			ctl->config = optarg;
 			ctl->config_given = true;
 			break;

@@ -96,7 +96,7 @@ truncate -s 32M "$tmp/empty.img"
 
 # udevd: use the one running, else start one and stop it at the end.
 if ! pgrep -x systemd-udevd >/dev/null; then
-	"$udevd_bin" --daemon || skip_all "cannot start systemd-udevd"
+	"$udevd_bin" --daemon 2>"$tmp/udevd.log" || skip_all "cannot start systemd-udevd: $(cat "$tmp/udevd.log")"
 	for ((i = 0; i < 100; i++)); do
 		our_udevd=$(pgrep -x -n systemd-udevd) && break
 		sleep 0.05
@@ -110,10 +110,11 @@ empty=$(losetup -f --show "$tmp/empty.img")
 dev=${SIMVOL_DEV#/dev/}
 edev=${empty#/dev/}
 
-# The configuration makes exactly our two loop devices eligible.
-printf 'hydrate-match = DEVNAME=%s\nhydrate-match = DEVNAME=%s\n' "$SIMVOL_DEV" "$empty" \
-	>"$BLKHYDRATE_CONFIG"
-chmod 644 "$BLKHYDRATE_CONFIG"
+# The configuration makes exactly our loop devices eligible.
+configure() {
+	printf 'hydrate-match = DEVNAME=%s\n' "$@" >"$BLKHYDRATE_CONFIG"
+}
+configure "$SIMVOL_DEV" "$empty"
 
 # The test copy of the generated rule: only our devices, our binary, our state.
 install_rule() {
@@ -213,6 +214,7 @@ ok "no run state is left" [ -z "$(ls -A "$BLKHYDRATE_RUN_DIR" 2>/dev/null)" ]
 simvol_stop
 simvol_start "$img" --latency 1 --concurrency 16 --bandwidth 0 || skip_all "cannot restart the simulator"
 dev=${SIMVOL_DEV#/dev/}
+configure "$SIMVOL_DEV" "$empty"
 install_rule "$dev|$edev"
 attach "$SIMVOL_DEV"
 is "re-attached: discovery decided skip" "$(prop "$SIMVOL_DEV" BLKHYDRATE_DECISION)" skip
