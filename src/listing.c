@@ -31,6 +31,8 @@ void listing_disk(FILE *f, const struct disk_info *di, struct decide_out d)
 		fprintf(f, "  %s", di->volume_id);
 	if (di->ebs_name[0])
 		fprintf(f, " (attached as %s)", di->ebs_name);
+	else if (di->kind == KIND_EBS && di->ebs_name_error)
+		fprintf(f, " (mapping name unknown: %s)", strerror(-di->ebs_name_error));
 	fputc('\n', f);
 	fprintf(f, "  model: %s, serial: %s, vendor: %s\n", di->model[0] ? di->model : "-",
 		di->serial[0] ? di->serial : "-", di->vendor[0] ? di->vendor : "-");

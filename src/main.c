@@ -1036,9 +1036,9 @@ struct disks_ctx {
 	size_t n;
 };
 
-/* Discovery and the decision for one disk. */
-static struct decide_out decide_disk(struct disks_ctx *dx, struct udev_device *d,
-				     struct disk_info *di)
+/* Discovery and the decision for one disk. Returns 0 or -ENODEV (no device node). */
+static int decide_disk(struct disks_ctx *dx, struct udev_device *d, struct disk_info *di,
+		       struct decide_out *out)
 {
 	struct decide_in in = { 0 };
 	struct ledger_entry e;
@@ -1046,7 +1046,7 @@ static struct decide_out decide_disk(struct disks_ctx *dx, struct udev_device *d
 
 	rc = disk_info_from_udev(d, !dx->ctl->udev, di);
 	if (rc)
-		errx_status(EXIT_USAGE, "%s: %s", udev_device_get_syspath(d), strerror(-rc));
+		return rc;
 	in.kind = di->kind;
 	in.probe = di->probe.result;
 	in.hydrate_ebs = dx->pol.hydrate_ebs;
@@ -1060,7 +1060,8 @@ static struct decide_out decide_disk(struct disks_ctx *dx, struct udev_device *d
 				di->devnode, di->identity,
 				rc == -EBADMSG ? "is corrupt" : strerror(-rc));
 	}
-	return decide(&in);
+	*out = decide(&in);
+	return 0;
 }
 
 static int list_one(struct udev_device *d, void *arg)
@@ -1071,7 +1072,11 @@ static int list_one(struct udev_device *d, void *arg)
 
 	if (!di)
 		return -ENOMEM;
-	out = decide_disk(dx, d, di);
+	/* A disk that went away while we looked is no longer worth a line. */
+	if (decide_disk(dx, d, di, &out)) {
+		free(di);
+		return 0;
+	}
 	if (dx->ctl->json)
 		listing_disk_json(stdout, di, out, !dx->n);
 	else
@@ -1118,6 +1123,7 @@ static int cmd_discover(int argc, char **argv)
 	struct ctl ctl = { .cmd = "discover" };
 	struct disks_ctx dx = { .ctl = &ctl };
 	struct udev_device *d = NULL;
+	struct decide_out out;
 	struct disk_info *di;
 	const char *path, *node;
 	struct udev *udev;
@@ -1150,7 +1156,9 @@ static int cmd_discover(int argc, char **argv)
 	}
 	if (!udev_device_get_devtype(d) || strcmp(udev_device_get_devtype(d), "disk"))
 		errx_status(EXIT_USAGE, "%s: not a whole disk", path);
-	listing_disk_udev(stdout, di, decide_disk(&dx, d, di));
+	if (decide_disk(&dx, d, di, &out))
+		errx_status(EXIT_USAGE, "%s: has no device node", path);
+	listing_disk_udev(stdout, di, out);
 	udev_device_unref(d);
 	udev_unref(udev);
 	free(di);
