@@ -226,10 +226,8 @@ int disk_info_from_udev(struct udev_device *d, bool identify, struct disk_info *
 	if (!di->vendor[0])
 		attr(d, "device/device/vendor", "ID_VENDOR", di->vendor, sizeof(di->vendor));
 
-	if (!strcmp(di->model, EBS_INSTANCE_STORE_MODEL)) {
-		di->kind = KIND_INSTANCE_STORE;
-	} else if (!strcmp(di->model, EBS_MODEL)) {
-		di->kind = KIND_EBS;
+	di->kind = ebs_kind(di->model);
+	if (di->kind == KIND_EBS) {
 		if (ebs_volume_id(di->serial, di->volume_id, sizeof(di->volume_id)))
 			di->volume_id[0] = '\0';
 		if (identify)

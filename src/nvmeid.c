@@ -27,6 +27,22 @@ char *trim_trailing_spaces(char *s)
 	return s;
 }
 
+enum disk_kind ebs_kind(const char *model)
+{
+	size_t n;
+
+	while (*model == ' ')
+		model++;
+	n = strlen(model);
+	while (n && (model[n - 1] == ' ' || model[n - 1] == '\n'))
+		n--;
+	if (n == strlen(EBS_MODEL) && !strncmp(model, EBS_MODEL, n))
+		return KIND_EBS;
+	if (n == strlen(EBS_INSTANCE_STORE_MODEL) && !strncmp(model, EBS_INSTANCE_STORE_MODEL, n))
+		return KIND_INSTANCE_STORE;
+	return KIND_OTHER;
+}
+
 int ebs_volume_id(const char *serial, char *out, size_t outlen)
 {
 	size_t n, i, k;

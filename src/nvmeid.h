@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide.h"
+
 #define NVME_ID_CTRL_SIZE 4096
 #define EBS_VS_BDEV_OFFSET 3072	/* vendor-specific area: the mapping name */
 #define EBS_VS_BDEV_LEN 32
@@ -17,6 +19,9 @@
 #define EBS_MODEL "Amazon Elastic Block Store"
 #define EBS_INSTANCE_STORE_MODEL "Amazon EC2 NVMe Instance Storage"
 #define EBS_PCI_VENDOR 0x1d0f
+
+/* What a disk is from its model as sysfs gives it (padding and all). */
+enum disk_kind ebs_kind(const char *model);
 
 /* Cut trailing spaces (sysfs pads model and serial) in place; returns @s. */
 char *trim_trailing_spaces(char *s);

@@ -96,6 +96,7 @@ truncate -s 32M "$tmp/empty.img"
 
 # udevd: use the one running, else start one and stop it at the end.
 if ! pgrep -x systemd-udevd >/dev/null; then
+	simvol_lock_udevd
 	"$udevd_bin" --daemon 2>"$tmp/udevd.log" || skip_all "cannot start systemd-udevd: $(cat "$tmp/udevd.log")"
 	for ((i = 0; i < 100; i++)); do
 		our_udevd=$(pgrep -x -n systemd-udevd) && break

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Description: EBS NVMe identity from bytes. Serials become volume ids
+ * Description: EBS NVMe identity from bytes. Models tell EBS from instance
+ * store through sysfs padding. Serials become volume ids
  * ("vol0123..." -> "vol-0123...", padding cut); sysfs padding is trimmed;
  * the block-device-mapping name is read from the 32 space-padded bytes at
  * offset 3072 of 4096-byte identify-controller data, as ebsnvme-id reads it.
@@ -49,7 +50,15 @@ int main(void)
 	size_t i, n = sizeof(serials) / sizeof(serials[0]);
 	int rc;
 
-	plan((unsigned int)n + 12);
+	plan((unsigned int)n + 16);
+	ok(ebs_kind("Amazon Elastic Block Store              ") == KIND_EBS,
+	   "EBS model, sysfs padded");
+	ok(ebs_kind("Amazon EC2 NVMe Instance Storage        \n") == KIND_INSTANCE_STORE,
+	   "instance store model, padded, with a newline");
+	ok(ebs_kind("Amazon Elastic Block Store Express") == KIND_OTHER,
+	   "a longer model is not EBS");
+	ok(ebs_kind("PersistentDisk") == KIND_OTHER && ebs_kind("") == KIND_OTHER,
+	   "GCP and empty models are other");
 	for (i = 0; i < n; i++) {
 		out[0] = '\0';
 		rc = ebs_volume_id(serials[i].serial, out, sizeof(out));
