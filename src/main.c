@@ -585,7 +585,9 @@ static void save_run_state(struct phase_ctx *px, const struct job *j)
 {
 	int rc;
 
-	px->state->planned = j->planned;
+	/* Before the engine starts, the plan's count stands. */
+	if (j->planned)
+		px->state->planned = j->planned;
 	px->state->done = j->done;
 	rc = run_state_write(px->ctl->run_dir, px->state);
 	if (rc)
@@ -846,8 +848,11 @@ static int cmd_hydrate(int argc, char **argv)
 		px.waiting += plan.per[i].npriority > 0;
 	if (!px.waiting)
 		priority_ready(&px);
-	if (px.state)
+	if (px.state) {
+		for (i = 0; i < plan.per[0].nphases; i++)
+			at.state.planned += plan_phase_bytes(&plan, 0, i);
 		save_run_state(&px, &jobs[0]);
+	}
 	eo.queue_depth = ctl.rs.queue_depth;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;

@@ -149,7 +149,10 @@ is "empty volume: no unit wanted" "$(prop "$empty" SYSTEMD_WANTS | grep -c blkhy
 
 # Play systemd: for each device whose SYSTEMD_WANTS names our template, run
 # the unit's ExecStart= with the instance substituted, with a notify socket.
-python3 -c '
+# The listener must not inherit the lock taken by simvol_lock_udevd.
+(
+[ -n "$SIMVOL_LOCKFD" ] && exec {SIMVOL_LOCKFD}>&-
+exec python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -157,17 +160,21 @@ open(sys.argv[1] + ".up", "w").close()
 with open(sys.argv[2], "a", buffering=1) as log:
     while True:
         log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-' "$tmp/notify" "$tmp/notify.log" &
+' "$tmp/notify" "$tmp/notify.log"
+) &
 listener=$!
 for ((i = 0; i < 200; i++)); do [ -e "$tmp/notify.up" ] && break; sleep 0.05; done
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit_in")
-run_unit() {
-	local inst=$1 cmd
-	cmd=${exec_start//%I/$inst}
-	cmd=${cmd//%i/$inst}
+# The unit's command line for instance $1, in UNIT_CMD.
+unit_cmd() {
+	local cmd=${exec_start//%I/$1}
+	cmd=${cmd//%i/$1}
 	# The installed path in the unit, our build's binary here.
-	cmd="$BLKHYDRATE ${cmd#* }"
-	NOTIFY_SOCKET=$tmp/notify $cmd
+	read -ra UNIT_CMD <<<"$BLKHYDRATE ${cmd#* }"
+}
+run_unit() {
+	unit_cmd "$1"
+	NOTIFY_SOCKET=$tmp/notify "${UNIT_CMD[@]}"
 }
 probed1=$(simvol_stat warm)
 started=0
@@ -228,6 +235,37 @@ run_unit "$dev" >"$tmp/again.out" 2>"$tmp/again.err"
 is "re-attached: the unit's command, run anyway, exits 0" "$?" 0
 ok "... says it was hydrated already" grep -q "hydrated already" "$tmp/again.err"
 is "... and reads nothing" "$(simvol_stat warm)" "$probed"
+simvol_stop
+
+# While a hydration runs, status shows it; stopped, it leaves no run state
+# and no ledger entry. A slow volume (a chunk at a time, 250 ms each: the
+# probes take a few, the whole volume would take 32 s) keeps it running
+# until the test stops it.
+export BLKHYDRATE_STATE_DIR=$tmp/state2
+simvol_start "$img" --latency 250 --concurrency 1 --bandwidth 0 || skip_all "cannot restart the simulator"
+dev=${SIMVOL_DEV#/dev/}
+unit_cmd "$dev"
+NOTIFY_SOCKET=$tmp/notify "${UNIT_CMD[@]}" >"$tmp/slow.out" 2>"$tmp/slow.err" &
+slow=$!
+for ((i = 0; i < 2400; i++)); do
+	[ -e "$BLKHYDRATE_RUN_DIR/$dev.state" ] && break
+	kill -0 "$slow" 2>/dev/null || break
+	sleep 0.05
+done
+"$BLKHYDRATE" status --json >"$tmp/status2.json"
+sed "s/^/# /" "$tmp/status2.json"
+ok "status shows the running hydration of $dev" grep -q "\"device\": \"$dev\", \"volume\": \"uuid:$uuid\", \"pid\": $slow, \"running\": true" "$tmp/status2.json"
+ok "... with its planned bytes" grep -q "\"planned\": $((64 * 1048576))" "$tmp/status2.json"
+"$BLKHYDRATE" status >"$tmp/status2.txt"
+sed "s/^/# /" "$tmp/status2.txt"
+ok "... also for people" grep -q "^  $dev  uuid:$uuid  .* of 64.0 MiB .*pid $slow\$" "$tmp/status2.txt"
+kill -TERM "$slow"
+wait "$slow"
+st=$?
+is "stopped: exit status 3" "$st" 3
+[ "$st" = 3 ] || sed 's/^/# /' "$tmp/slow.err"
+ok "stopped: no run state left" [ ! -e "$BLKHYDRATE_RUN_DIR/$dev.state" ]
+ok "stopped: not in the ledger" [ ! -e "$BLKHYDRATE_STATE_DIR/ledger" ]
 simvol_stop
 is "the image is unchanged" "$(sha256sum <"$img")" "$sum_before"
 
