@@ -7,6 +7,7 @@
 # beyond the device, or saved for another UUID) or corrupt is ignored with a
 # message, and a good one is read first.
 . "$(dirname "$0")/lib/tap.sh"
+. "$top_srcdir/tests/lib/simvol.sh"
 command -v mkfs.ext4 >/dev/null || skip_all "mkfs.ext4 not found"
 command -v python3 >/dev/null || skip_all "python3 not found"
 
@@ -48,6 +49,8 @@ is "... and shows nothing running, nothing finished" "$(grep -c '^  none$' "$tmp
 is "status --json exits 0" "$(run status --json)" 0
 ok "... and prints valid JSON" json_ok "$tmp/out"
 
+# list probes every disk, simulated volumes of other tests too: not while they run.
+simvol_lock_all_disks
 is "list --json exits 0" "$(run list --json)" 0
 ok "... and prints valid JSON" json_ok "$tmp/out"
 

@@ -96,7 +96,7 @@ truncate -s 32M "$tmp/empty.img"
 
 # udevd: use the one running, else start one and stop it at the end.
 if ! pgrep -x systemd-udevd >/dev/null; then
-	simvol_lock_udevd
+	simvol_lock_all_disks
 	"$udevd_bin" --daemon 2>"$tmp/udevd.log" || skip_all "cannot start systemd-udevd: $(cat "$tmp/udevd.log")"
 	for ((i = 0; i < 100; i++)); do
 		our_udevd=$(pgrep -x -n systemd-udevd) && break
@@ -149,7 +149,7 @@ is "empty volume: no unit wanted" "$(prop "$empty" SYSTEMD_WANTS | grep -c blkhy
 
 # Play systemd: for each device whose SYSTEMD_WANTS names our template, run
 # the unit's ExecStart= with the instance substituted, with a notify socket.
-# The listener must not inherit the lock taken by simvol_lock_udevd.
+# The listener must not inherit the lock taken by simvol_lock_all_disks.
 (
 [ -n "$SIMVOL_LOCKFD" ] && exec {SIMVOL_LOCKFD}>&-
 exec python3 -c '

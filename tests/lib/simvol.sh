@@ -18,10 +18,11 @@ SIMVOL_LOG=${SIMVOL_LOG:-}
 SIMVOL_DIR=${SIMVOL_DIR:-}
 SIMVOL_LOCKFD=
 
-# A udevd started by a test probes every loop device that appears, which
-# reads chunks of simulated volumes behind their tests' backs. Simulated
-# volumes hold this lock shared; a test that starts udevd holds it
-# exclusive (simvol_lock_udevd) and sets SIMVOL_LOCKED for its own volumes.
+# A udevd started by a test probes every loop device that appears, and
+# "blkhydrate list" probes every disk: both read chunks of simulated
+# volumes behind their tests' backs. Simulated volumes hold this lock
+# shared; a test that reads every disk holds it exclusive
+# (simvol_lock_all_disks), which also covers its own volumes.
 SIMVOL_LOCKFILE=${SIMVOL_LOCKFILE:-/run/lock/blkhydrate-simvol.lock}
 [ -d "${SIMVOL_LOCKFILE%/*}" ] || SIMVOL_LOCKFILE=/tmp/blkhydrate-simvol.lock
 
@@ -32,8 +33,8 @@ _simvol_lock() {
 	flock "$1" "$SIMVOL_LOCKFD"
 }
 
-# simvol_lock_udevd: wait until no simulated volume of another test runs.
-simvol_lock_udevd() {
+# simvol_lock_all_disks: wait until no simulated volume of another test runs.
+simvol_lock_all_disks() {
 	_simvol_lock -x && SIMVOL_LOCKED=1
 }
 
