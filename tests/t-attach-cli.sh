@@ -54,6 +54,13 @@ simvol_lock_all_disks
 is "list --json exits 0" "$(run list --json)" 0
 ok "... and prints valid JSON" json_ok "$tmp/out"
 
+# The sample configuration, every setting in it switched on, is accepted.
+sed -n 's/^#\([a-z-]* = \)/\1/p' "$top_srcdir/contrib/blkhydrate.conf" >"$tmp/sample.conf"
+chmod 644 "$tmp/sample.conf"
+ok "the sample configuration has settings to switch on" [ "$(wc -l <"$tmp/sample.conf")" -ge 8 ]
+is "list accepts the sample configuration with all of them on" \
+	"$(run list --config "$tmp/sample.conf")" 0
+
 # Policy keys are checked like every other setting.
 conf=$tmp/blkhydrate.conf
 printf 'hydrate-ebs = maybe\n' >"$conf"
