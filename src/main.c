@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <libudev.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,14 +21,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conffile.h"
+#include "decide.h"
+#include "discover.h"
 #include "engine.h"
+#include "ledger.h"
+#include "listing.h"
+#include "notify.h"
 #include "options.h"
 #include "plan.h"
+#include "policy.h"
 #include "range.h"
 #include "report.h"
+#include "runstate.h"
+#include "savedplan.h"
 #include "size.h"
 #include "target.h"
 
@@ -73,6 +86,11 @@ struct ctl {
 	size_t npatterns;
 	unsigned int set;
 	struct config cfg;
+	const char *state_dir;	/* the ledger and saved plans */
+	const char *run_dir;	/* progress of running attach hydrations */
+	bool attach;		/* hydrate: run as the attach unit */
+	bool save;		/* plan: store it for attach */
+	bool udev;		/* discover: called by a udev rule */
 };
 
 static void __attribute__((noreturn)) usage_main(void)
@@ -86,6 +104,9 @@ static void __attribute__((noreturn)) usage_main(void)
 	      "Commands:\n"
 	      " hydrate      read each target, priority files first\n"
 	      " plan         show what hydrate would read, in order, without reading\n"
+	      " list         show every whole disk, what is on it, and whether it would be hydrated\n"
+	      " status       show running and finished attach hydrations\n"
+	      " discover     decide one disk, as KEY=VALUE lines (the udev rule calls it)\n"
 	      "\n"
 	      "Options:\n"
 	      " -h, --help     display this help\n"
@@ -125,20 +146,69 @@ static void __attribute__((noreturn)) usage_cmd(const char *cmd)
 	       DEFAULT_CONFIG_FILE, DEFAULT_QUEUE_DEPTH, DEFAULT_BLOCK_SIZE / 1024,
 	       DEFAULT_STRIDES);
 	if (hydrate)
-		fputs(" -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
-		      "     --progress <when>     auto, always or never (default auto)\n"
-		      "     --json                print a JSON summary on standard output\n"
-		      " -q, --quiet               no progress and no summary on standard error\n",
-		      stdout);
+		printf(" -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
+		       "     --progress <when>     auto, always or never (default auto)\n"
+		       "     --json                print a JSON summary on standard output\n"
+		       " -q, --quiet               no progress and no summary on standard error\n"
+		       "     --attach              run as blkhydrate@.service: one device, skipped if\n"
+		       "                             the ledger has it; its saved plan first; progress\n"
+		       "                             in the run directory; recorded in the ledger when done\n"
+		       "     --state-dir <dir>     ledger and saved plans (default %s)\n"
+		       "     --run-dir <dir>       progress of running hydrations (default %s)\n",
+		       DEFAULT_STATE_DIR, DEFAULT_RUN_DIR);
 	else
-		fputs("     --json                print the plan as JSON\n"
-		      " -v, --verbose             list every range of every phase\n",
-		      stdout);
+		printf("     --json                print the plan as JSON\n"
+		       " -v, --verbose             list every range of every phase\n"
+		       "     --save                store the priority extents of each file system, keyed\n"
+		       "                             by its UUID, for hydrate --attach\n"
+		       "     --state-dir <dir>     where --save stores plans (default %s)\n",
+		       DEFAULT_STATE_DIR);
 	fputs("\n"
 	      " -h, --help                display this help\n"
 	      "\n"
 	      "Sizes take the suffixes K, M, G, T (powers of 1024) or KB, MB, GB, TB.\n",
 	      stdout);
+	exit(EXIT_DONE);
+}
+
+static void __attribute__((noreturn)) usage_disks(const char *cmd)
+{
+	if (!strcmp(cmd, "list"))
+		fputs("Usage:\n"
+		      " blkhydrate list [options]\n"
+		      "\n"
+		      "Show every whole disk: size, vendor, model and serial, the EBS volume id and\n"
+		      "the name it was attached as, what libblkid finds on it, and whether it would\n"
+		      "be hydrated on attach, and why.\n",
+		      stdout);
+	else if (!strcmp(cmd, "discover"))
+		fputs("Usage:\n"
+		      " blkhydrate discover [options] <device>\n"
+		      "\n"
+		      "Decide whether the whole disk <device> should be hydrated and print the\n"
+		      "result as KEY=VALUE lines (BLKHYDRATE_DECISION=hydrate or skip,\n"
+		      "BLKHYDRATE_REASON=...), for a udev rule's IMPORT{program}.\n",
+		      stdout);
+	else
+		fputs("Usage:\n"
+		      " blkhydrate status [options]\n"
+		      "\n"
+		      "Show the attach hydrations running now, with their progress, and the volumes\n"
+		      "hydrated before (the ledger).\n",
+		      stdout);
+	fputs("\nOptions:\n", stdout);
+	if (strcmp(cmd, "discover"))
+		fputs("     --json                print JSON\n", stdout);
+	else
+		fputs("     --udev                take the disk's properties from the udev event\n", stdout);
+	if (strcmp(cmd, "status"))
+		printf(" -c, --config <file>       configuration file (default %s)\n",
+		       DEFAULT_CONFIG_FILE);
+	printf("     --state-dir <dir>     the ledger (default %s)\n", DEFAULT_STATE_DIR);
+	if (!strcmp(cmd, "status"))
+		printf("     --run-dir <dir>       progress of running hydrations (default %s)\n",
+		       DEFAULT_RUN_DIR);
+	fputs("\n -h, --help                display this help\n", stdout);
 	exit(EXIT_DONE);
 }
 
@@ -277,9 +347,27 @@ static void load_config(struct ctl *ctl)
 	}
 }
 
+/* Where state and configuration live: the environment may move them (tests do). */
+static void set_paths(struct ctl *ctl)
+{
+	const char *env;
+
+	ctl->config = DEFAULT_CONFIG_FILE;
+	env = getenv("BLKHYDRATE_CONFIG");
+	if (env && *env) {
+		ctl->config = env;
+		ctl->config_given = true;
+	}
+	env = getenv("BLKHYDRATE_STATE_DIR");
+	ctl->state_dir = env && *env ? env : DEFAULT_STATE_DIR;
+	env = getenv("BLKHYDRATE_RUN_DIR");
+	ctl->run_dir = env && *env ? env : DEFAULT_RUN_DIR;
+}
+
 static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 {
-	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY };
+	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY, OPT_STATE_DIR, OPT_RUN_DIR, OPT_ATTACH,
+	       OPT_SAVE };
 	static const struct option longopts[] = {
 		{ "priority", required_argument, NULL, 'p' },
 		{ "used", no_argument, NULL, 'u' },
@@ -293,6 +381,10 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ "attach", no_argument, NULL, OPT_ATTACH },
+		{ "save", no_argument, NULL, OPT_SAVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -305,7 +397,7 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 	ctl->rs.block_size = DEFAULT_BLOCK_SIZE;
 	ctl->rs.strides = DEFAULT_STRIDES;
 	ctl->progress = PROGRESS_AUTO;
-	ctl->config = DEFAULT_CONFIG_FILE;
+	set_paths(ctl);
 
 	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
 		key = NULL;
@@ -353,6 +445,24 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		case 'v':
 			ctl->verbose = true;
 			break;
+		case OPT_STATE_DIR:
+			ctl->state_dir = optarg;
+			break;
+		case OPT_RUN_DIR:
+			if (!hydrate)
+				goto unknown;
+			ctl->run_dir = optarg;
+			break;
+		case OPT_ATTACH:
+			if (!hydrate)
+				goto unknown;
+			ctl->attach = true;
+			break;
+		case OPT_SAVE:
+			if (hydrate)
+				goto unknown;
+			ctl->save = true;
+			break;
 		case 'h':
 			usage_cmd(ctl->cmd);
 		case ':':
@@ -374,6 +484,10 @@ unknown:
 			   ctl->rs.queue_depth, (unsigned long long)ctl->rs.block_size, key);
 	if (ctl->only_priority && !ctl->npatterns)
 		errx_usage(ctl->cmd, "--only-priority needs at least one priority path");
+	if (ctl->attach && argc - optind != 1)
+		errx_usage(ctl->cmd, "--attach takes exactly one device");
+	if (ctl->save && !ctl->npatterns)
+		errx_usage(ctl->cmd, "--save needs at least one priority path");
 	if (ctl->quiet)
 		ctl->progress = PROGRESS_NEVER;
 	ctl->bar = ctl->progress == PROGRESS_ALWAYS ||
@@ -397,11 +511,14 @@ static void open_targets(char **paths, size_t n, struct target *t)
 	}
 }
 
-static void build_plan(struct ctl *ctl, struct plan *plan, struct target *targets, size_t n)
+static void build_plan(struct ctl *ctl, struct plan *plan, struct target *targets, size_t n,
+		       const struct plan_preset *presets, size_t npresets)
 {
 	struct plan_opts po = {
 		.patterns = ctl->patterns,
 		.npatterns = ctl->npatterns,
+		.presets = presets,
+		.npresets = npresets,
 		.used = ctl->used,
 		.only_priority = ctl->only_priority,
 	};
@@ -435,26 +552,69 @@ struct phase_ctx {
 	const struct ctl *ctl;
 	const struct plan *plan;
 	const struct job *jobs;
+	size_t waiting;			/* jobs whose priority classes are not read yet */
+	struct run_state *state;	/* --attach: progress for "status" */
 };
+
+/* Units ordered After= the hydration start now: their files are warm. */
+static void priority_ready(struct phase_ctx *px)
+{
+	if (px->state)
+		px->state->priority_done = true;
+	notify_systemd("READY=1\nSTATUS=priority files read, reading the rest");
+}
 
 static void phase_cb(const struct job *job, size_t phase, void *arg)
 {
-	const struct phase_ctx *px = arg;
+	struct phase_ctx *px = arg;
 	size_t t = (size_t)(job - px->jobs);
 	size_t npri = px->plan->per[t].npriority;
 
-	if (!npri || phase + 1 != npri || px->ctl->quiet)
+	if (!npri || phase + 1 != npri)
+		return;
+	if (!--px->waiting)
+		priority_ready(px);
+	if (px->ctl->quiet)
 		return;
 	if (px->ctl->bar)
 		report_progress_end(stderr);
 	report_priority_done(stderr, px->plan, t, job);
 }
 
+static void save_run_state(struct phase_ctx *px, const struct job *j)
+{
+	int rc;
+
+	/* Before the engine starts, the plan's count stands. */
+	if (j->planned)
+		px->state->planned = j->planned;
+	px->state->done = j->done;
+	rc = run_state_write(px->ctl->run_dir, px->state);
+	if (rc)
+		fprintf(stderr, "blkhydrate: %s: cannot write progress: %s\n", px->ctl->run_dir,
+			strerror(-rc));
+}
+
 static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_ns, void *arg)
 {
-	const struct phase_ctx *px = arg;
+	struct phase_ctx *px = arg;
+	uint64_t done = 0, planned = 0;
+	char status[128], sdone[32], splanned[32];
+	size_t i;
 
-	report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar);
+	if (px->ctl->progress != PROGRESS_NEVER)
+		report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar);
+	for (i = 0; i < njobs; i++) {
+		done += jobs[i].done;
+		planned += jobs[i].planned;
+	}
+	snprintf(status, sizeof(status), "STATUS=read %s of %s (%.0f%%)",
+		 size_format(done, sdone, sizeof(sdone)),
+		 size_format(planned, splanned, sizeof(splanned)),
+		 planned ? 100.0 * (double)done / (double)planned : 100.0);
+	notify_systemd(status);
+	if (px->state)
+		save_run_state(px, &jobs[0]);
 }
 
 static int exit_status(const struct job *jobs, size_t n, const struct engine_info *info)
@@ -479,6 +639,153 @@ static void free_ctl(struct ctl *ctl)
 	config_free(&ctl->cfg);
 }
 
+/* What --attach knows about its one device. */
+struct attach {
+	struct disk_info di;
+	struct saved_plan saved[DISK_MAX_FS];
+	uint64_t fs_offset[DISK_MAX_FS];	/* where each saved plan's file system starts */
+	size_t nsaved;
+	struct plan_preset *presets;
+	size_t npresets;
+	struct run_state state;
+};
+
+static void attach_free(struct attach *at)
+{
+	size_t i;
+
+	for (i = 0; i < at->nsaved; i++)
+		saved_plan_free(&at->saved[i]);
+	free(at->presets);
+}
+
+/* The device's identity and content, through udev for a disk, libblkid alone for an image. */
+static void attach_identify(const struct target *t, struct disk_info *di)
+{
+	struct udev_device *d = NULL;
+	struct udev *udev = NULL;
+	const char *base;
+
+	if (t->blockdev && (udev = udev_new()))
+		d = udev_device_new_from_devnum(udev, 'b', t->id_dev);
+	if (d && !disk_info_from_udev(d, false, di)) {
+		di->size = t->size;
+		disk_identity(di);
+	} else {
+		memset(di, 0, sizeof(*di));
+		base = strrchr(t->path, '/');
+		snprintf(di->name, sizeof(di->name), "%s", base ? base + 1 : t->path);
+		snprintf(di->devnode, sizeof(di->devnode), "%s", t->path);
+		di->size = t->size;
+		disk_probe(t->path, &di->probe);
+		disk_identity(di);
+	}
+	udev_device_unref(d);
+	udev_unref(udev);
+}
+
+/* Saved plans for the file systems on the device become the first priority classes. */
+static void attach_saved_plans(const struct ctl *ctl, const struct target *t, struct attach *at)
+{
+	const struct disk_probe *pr = &at->di.probe;
+	struct saved_plan *sp;
+	const char *why;
+	size_t i, c, n = 0;
+	int rc;
+
+	for (i = 0; i < pr->nfs; i++) {
+		if (!pr->fs[i].uuid[0])
+			continue;
+		sp = &at->saved[at->nsaved];
+		rc = saved_plan_load(ctl->state_dir, pr->fs[i].uuid, sp);
+		if (rc == -ENOENT)
+			continue;
+		if (rc) {
+			fprintf(stderr, "blkhydrate: %s: saved plan for UUID %s %s: ignored\n",
+				t->path, pr->fs[i].uuid,
+				rc == -EBADMSG ? "is corrupt" : strerror(-rc));
+			continue;
+		}
+		if (saved_plan_check(sp, &pr->fs[i], t->size, &why)) {
+			fprintf(stderr, "blkhydrate: %s: saved plan for UUID %s is stale (%s): ignored\n",
+				t->path, pr->fs[i].uuid, why);
+			saved_plan_free(sp);
+			continue;
+		}
+		for (c = 0; c < sp->nclasses; c++)
+			n += sp->classes[c].nfiles;
+		if (!ctl->quiet)
+			fprintf(stderr, "blkhydrate: %s: using the saved plan for UUID %s\n", t->path,
+				sp->uuid);
+		at->fs_offset[at->nsaved++] = pr->fs[i].offset;
+	}
+	if (!at->nsaved)
+		return;
+	at->presets = calloc(n ? n : 1, sizeof(*at->presets));
+	if (!at->presets)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	for (i = 0; i < at->nsaved; i++)
+		for (c = 0; c < at->saved[i].nclasses; c++) {
+			struct plan_preset *ps = &at->presets[at->npresets++];
+
+			ps->pattern = at->saved[i].classes[c].pattern;
+			ps->target = 0;
+			ps->shift = at->fs_offset[i];
+			ps->files = at->saved[i].classes[c].files;
+			ps->nfiles = at->saved[i].classes[c].nfiles;
+		}
+}
+
+/* Returns 1 when the ledger says the device was hydrated already, else 0. */
+static int attach_prepare(const struct ctl *ctl, const struct target *t, struct attach *at)
+{
+	struct ledger_entry e;
+	int rc;
+
+	attach_identify(t, &at->di);
+	if (at->di.identity[0]) {
+		rc = ledger_lookup(ctl->state_dir, at->di.identity, t->size, &e);
+		if (!rc) {
+			if (!ctl->quiet)
+				fprintf(stderr, "blkhydrate: %s: %s was hydrated already (ledger): nothing to do\n",
+					t->path, e.volume);
+			return 1;
+		}
+		if (rc != -ENOENT)
+			fprintf(stderr, "blkhydrate: %s: ledger entry for %s %s: ignored\n", t->path,
+				at->di.identity, rc == -EBADMSG ? "is corrupt" : strerror(-rc));
+	}
+	attach_saved_plans(ctl, t, at);
+	snprintf(at->state.device, sizeof(at->state.device), "%s", at->di.name);
+	snprintf(at->state.volume, sizeof(at->state.volume), "%s", at->di.identity);
+	at->state.pid = getpid();
+	at->state.started = (int64_t)time(NULL);
+	return 0;
+}
+
+static void attach_record(const struct ctl *ctl, const struct attach *at, const struct job *j)
+{
+	struct ledger_entry e;
+	int rc;
+
+	if (!at->di.identity[0]) {
+		fprintf(stderr, "blkhydrate: %s: no volume id, serial or UUID: not recorded in the ledger\n",
+			j->target->path);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	snprintf(e.volume, sizeof(e.volume), "%s", at->di.identity);
+	snprintf(e.device, sizeof(e.device), "%s", at->di.name);
+	e.size = j->target->size;
+	e.finished = (int64_t)time(NULL);
+	e.bytes = j->done;
+	e.ms = j->end_ns / 1000000;
+	rc = ledger_record(ctl->state_dir, &e);
+	if (rc)
+		fprintf(stderr, "blkhydrate: %s: cannot record %s in the ledger: %s\n",
+			ctl->state_dir, e.volume, strerror(-rc));
+}
+
 static int cmd_hydrate(int argc, char **argv)
 {
 	struct ctl ctl = { .cmd = "hydrate" };
@@ -489,6 +796,7 @@ static int cmd_hydrate(int argc, char **argv)
 	struct target *targets;
 	struct plan plan;
 	struct job *jobs;
+	struct attach at;
 	size_t n, i;
 	unsigned int through_failed;
 	int rc, status;
@@ -500,7 +808,13 @@ static int cmd_hydrate(int argc, char **argv)
 	if (!targets || !jobs)
 		errx_status(EXIT_SYSTEM, "out of memory");
 	open_targets(argv + optind, n, targets);
-	build_plan(&ctl, &plan, targets, n);
+	memset(&at, 0, sizeof(at));
+	if (ctl.attach && attach_prepare(&ctl, &targets[0], &at)) {
+		notify_systemd("READY=1\nSTATUS=already hydrated");
+		status = EXIT_DONE;
+		goto release;
+	}
+	build_plan(&ctl, &plan, targets, n, at.presets, at.npresets);
 	if (!ctl.quiet) {
 		report_plan_problems(&plan);
 		for (i = 0; i < n; i++)
@@ -528,6 +842,17 @@ static int cmd_hydrate(int argc, char **argv)
 	px.ctl = &ctl;
 	px.plan = &plan;
 	px.jobs = jobs;
+	px.waiting = 0;
+	px.state = ctl.attach ? &at.state : NULL;
+	for (i = 0; i < n; i++)
+		px.waiting += plan.per[i].npriority > 0;
+	if (!px.waiting)
+		priority_ready(&px);
+	if (px.state) {
+		for (i = 0; i < plan.per[0].nphases; i++)
+			at.state.planned += plan_phase_bytes(&plan, 0, i);
+		save_run_state(&px, &jobs[0]);
+	}
 	eo.queue_depth = ctl.rs.queue_depth;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;
@@ -535,7 +860,8 @@ static int cmd_hydrate(int argc, char **argv)
 	eo.stop = &stop_requested;
 	eo.phase_done = phase_cb;
 	eo.arg = &px;
-	if (ctl.progress != PROGRESS_NEVER) {
+	/* Under --attach progress also feeds "status" and systemd, even when quiet. */
+	if (ctl.progress != PROGRESS_NEVER || ctl.attach) {
 		eo.tick_ms = ctl.bar ? PROGRESS_BAR_MS : PROGRESS_LOG_MS;
 		eo.progress = progress_cb;
 	}
@@ -556,16 +882,64 @@ static int cmd_hydrate(int argc, char **argv)
 	}
 	if (ctl.json)
 		report_json(stdout, jobs, n, &plan, &info, &ctl.rs, status);
+	if (ctl.attach && status == EXIT_DONE && !ctl.only_priority)
+		attach_record(&ctl, &at, &jobs[0]);
 done:
-	for (i = 0; i < n; i++) {
-		job_release(&jobs[i]);
-		target_close(&targets[i]);
+	if (ctl.attach) {
+		run_state_remove(ctl.run_dir, at.state.device);
+		notify_systemd("READY=1\nSTATUS=finished");
 	}
+	for (i = 0; i < n; i++)
+		job_release(&jobs[i]);
 	plan_free(&plan);
+release:
+	for (i = 0; i < n; i++)
+		target_close(&targets[i]);
+	attach_free(&at);
 	free(jobs);
 	free(targets);
 	free_ctl(&ctl);
 	return status;
+}
+
+/* plan --save: one saved plan per file system holding priority files. Returns how many. */
+static size_t save_plans(const struct ctl *ctl, const struct plan *plan)
+{
+	struct disk_probe *pr;
+	struct saved_plan sp;
+	char path[4200];
+	size_t t, i, c, files, saved = 0;
+	int rc;
+
+	pr = malloc(sizeof(*pr));
+	if (!pr)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	for (t = 0; t < plan->ntargets; t++) {
+		disk_probe(plan->targets[t].path, pr);
+		for (i = 0; i < pr->nfs; i++) {
+			if (!pr->fs[i].uuid[0])
+				continue;
+			if (saved_plan_from_plan(plan, t, &pr->fs[i], &sp))
+				errx_status(EXIT_SYSTEM, "out of memory");
+			for (c = 0, files = 0; c < sp.nclasses; c++)
+				files += sp.classes[c].nfiles;
+			rc = files ? saved_plan_save(ctl->state_dir, &sp, path, sizeof(path)) : 0;
+			if (rc)
+				fprintf(stderr, "blkhydrate: %s: cannot save the plan for UUID %s: %s\n",
+					ctl->state_dir, sp.uuid, strerror(-rc));
+			else if (files) {
+				fprintf(stderr, "blkhydrate: saved the plan for UUID %s (%zu file%s) as %s\n",
+					sp.uuid, files, files == 1 ? "" : "s", path);
+				saved++;
+			}
+			saved_plan_free(&sp);
+		}
+	}
+	free(pr);
+	if (!saved)
+		fputs("blkhydrate: nothing saved: no priority file lies in a file system with a UUID on the targets\n",
+		      stderr);
+	return saved;
 }
 
 static int cmd_plan(int argc, char **argv)
@@ -582,7 +956,7 @@ static int cmd_plan(int argc, char **argv)
 	if (!targets)
 		errx_status(EXIT_SYSTEM, "out of memory");
 	open_targets(argv + optind, n, targets);
-	build_plan(&ctl, &plan, targets, n);
+	build_plan(&ctl, &plan, targets, n, NULL, 0);
 	if (ctl.json)
 		report_plan_json(stdout, &plan, &ctl.rs);
 	else
@@ -592,12 +966,279 @@ static int cmd_plan(int argc, char **argv)
 	if (plan.unmapped)
 		fprintf(stderr, "blkhydrate: %u priority paths or files could not be mapped\n",
 			plan.unmapped);
+	if (ctl.save && !save_plans(&ctl, &plan))
+		status = EXIT_UNMAPPED;
 	for (i = 0; i < n; i++)
 		target_close(&targets[i]);
 	plan_free(&plan);
 	free(targets);
 	free_ctl(&ctl);
 	return status;
+}
+
+static void parse_disks_cmd(int argc, char **argv, struct ctl *ctl)
+{
+	enum { OPT_JSON = 256, OPT_STATE_DIR, OPT_RUN_DIR, OPT_UDEV };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ "udev", no_argument, NULL, OPT_UDEV },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool status = !strcmp(ctl->cmd, "status"), discover = !strcmp(ctl->cmd, "discover");
+	int c;
+
+	set_paths(ctl);
+	while ((c = getopt_long(argc, argv, status ? ":h" : ":c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			if (discover)
+				goto unknown;
+			ctl->json = true;
+			break;
+		case 'c':
+			if (status)
+				goto unknown;
+			ctl->config = optarg;
+			ctl->config_given = true;
+			break;
+		case OPT_STATE_DIR:
+			ctl->state_dir = optarg;
+			break;
+		case OPT_RUN_DIR:
+			if (!status)
+				goto unknown;
+			ctl->run_dir = optarg;
+			break;
+		case OPT_UDEV:
+			if (!discover)
+				goto unknown;
+			ctl->udev = true;
+			break;
+		case 'h':
+			usage_disks(ctl->cmd);
+		case ':':
+			errx_usage(ctl->cmd, "option '%s' requires an argument", argv[optind - 1]);
+		default:
+unknown:
+			errx_usage(ctl->cmd, "unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (discover && optind != argc - 1)
+		errx_usage(ctl->cmd, optind >= argc ? "no device given" : "more than one device given");
+	if (!discover && optind < argc)
+		errx_usage(ctl->cmd, "unexpected argument '%s'", argv[optind]);
+	if (!status)
+		load_config(ctl);
+}
+
+struct disks_ctx {
+	const struct ctl *ctl;
+	struct policy pol;
+	size_t n;
+};
+
+/* Discovery and the decision for one disk. Returns 0 or -ENODEV (no device node). */
+static int decide_disk(struct disks_ctx *dx, struct udev_device *d, struct disk_info *di,
+		       struct decide_out *out)
+{
+	struct decide_in in = { 0 };
+	struct ledger_entry e;
+	int rc;
+
+	rc = disk_info_from_udev(d, !dx->ctl->udev, di);
+	if (rc)
+		return rc;
+	in.kind = di->kind;
+	in.probe = di->probe.result;
+	in.hydrate_ebs = dx->pol.hydrate_ebs;
+	in.matched_hydrate = policy_match(dx->pol.hydrate_match, dx->pol.nhydrate, disk_property, d);
+	in.matched_skip = policy_match(dx->pol.skip_match, dx->pol.nskip, disk_property, d);
+	if (di->identity[0]) {
+		rc = ledger_lookup(dx->ctl->state_dir, di->identity, di->size, &e);
+		in.in_ledger = !rc;
+		if (rc && rc != -ENOENT)
+			fprintf(stderr, "blkhydrate: %s: ledger entry for %s %s: ignored\n",
+				di->devnode, di->identity,
+				rc == -EBADMSG ? "is corrupt" : strerror(-rc));
+	}
+	*out = decide(&in);
+	return 0;
+}
+
+static int list_one(struct udev_device *d, void *arg)
+{
+	struct disks_ctx *dx = arg;
+	struct disk_info *di = malloc(sizeof(*di));
+	struct decide_out out;
+
+	if (!di)
+		return -ENOMEM;
+	/* A disk that went away while we looked is no longer worth a line. */
+	if (decide_disk(dx, d, di, &out)) {
+		free(di);
+		return 0;
+	}
+	if (dx->ctl->json)
+		listing_disk_json(stdout, di, out, !dx->n);
+	else
+		listing_disk(stdout, di, out);
+	dx->n++;
+	free(di);
+	return 0;
+}
+
+static void load_policy(struct ctl *ctl, struct policy *pol)
+{
+	struct config_error err;
+	int rc = policy_from_config(&ctl->cfg, pol, &err);
+
+	if (rc == -ENOMEM)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	if (rc)
+		errx_status(EXIT_USAGE, "%s:%u: %s", ctl->config, err.line, err.reason);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct ctl ctl = { .cmd = "list" };
+	struct disks_ctx dx = { .ctl = &ctl };
+	int rc;
+
+	parse_disks_cmd(argc, argv, &ctl);
+	load_policy(&ctl, &dx.pol);
+	if (ctl.json)
+		fputs("{\"disks\": [", stdout);
+	rc = discover_disks(list_one, &dx);
+	if (ctl.json)
+		fputs(dx.n ? "\n]}\n" : "]}\n", stdout);
+	if (rc)
+		errx_status(rc == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "cannot list disks: %s",
+			    strerror(-rc));
+	policy_free(&dx.pol);
+	free_ctl(&ctl);
+	return EXIT_DONE;
+}
+
+static int cmd_discover(int argc, char **argv)
+{
+	struct ctl ctl = { .cmd = "discover" };
+	struct disks_ctx dx = { .ctl = &ctl };
+	struct udev_device *d = NULL;
+	struct decide_out out;
+	struct disk_info *di;
+	const char *path, *node;
+	struct udev *udev;
+	struct stat st;
+
+	parse_disks_cmd(argc, argv, &ctl);
+	load_policy(&ctl, &dx.pol);
+	path = argv[optind];
+	udev = udev_new();
+	di = malloc(sizeof(*di));
+	if (!udev || !di)
+		errx_status(EXIT_SYSTEM, "out of memory");
+	/* Under udev the event's properties are newer than its database. */
+	if (ctl.udev) {
+		d = udev_device_new_from_environment(udev);
+		node = d ? udev_device_get_devnode(d) : NULL;
+		if (d && (!node || strcmp(node, path))) {
+			udev_device_unref(d);
+			d = NULL;
+		}
+	}
+	if (!d) {
+		if (stat(path, &st) < 0)
+			errx_status(EXIT_USAGE, "%s: %s", path, strerror(errno));
+		if (!S_ISBLK(st.st_mode))
+			errx_status(EXIT_USAGE, "%s: not a block device", path);
+		d = udev_device_new_from_devnum(udev, 'b', st.st_rdev);
+		if (!d)
+			errx_status(EXIT_USAGE, "%s: unknown to udev: %s", path, strerror(errno));
+	}
+	if (!udev_device_get_devtype(d) || strcmp(udev_device_get_devtype(d), "disk"))
+		errx_status(EXIT_USAGE, "%s: not a whole disk", path);
+	if (decide_disk(&dx, d, di, &out))
+		errx_status(EXIT_USAGE, "%s: has no device node", path);
+	listing_disk_udev(stdout, di, out);
+	udev_device_unref(d);
+	udev_unref(udev);
+	free(di);
+	policy_free(&dx.pol);
+	free_ctl(&ctl);
+	return EXIT_DONE;
+}
+
+struct status_ctx {
+	bool json;
+	size_t n;
+};
+
+static int status_running(const struct run_state *st, const char *path, int err, void *arg)
+{
+	struct status_ctx *sx = arg;
+	bool alive;
+
+	if (err) {
+		fprintf(stderr, "blkhydrate: %s: %s: ignored\n", path,
+			err == -EBADMSG ? "corrupt" : strerror(-err));
+		return 0;
+	}
+	alive = !kill(st->pid, 0) || errno == EPERM;
+	if (sx->json)
+		listing_running_json(stdout, st, alive, !sx->n);
+	else
+		listing_running(stdout, st, alive);
+	sx->n++;
+	return 0;
+}
+
+static int status_finished(const struct ledger_entry *e, const char *path, int err, void *arg)
+{
+	struct status_ctx *sx = arg;
+
+	if (err) {
+		fprintf(stderr, "blkhydrate: %s: %s: ignored\n", path,
+			err == -EBADMSG ? "corrupt ledger entry" : strerror(-err));
+		return 0;
+	}
+	if (sx->json)
+		listing_finished_json(stdout, e, !sx->n);
+	else
+		listing_finished(stdout, e);
+	sx->n++;
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct ctl ctl = { .cmd = "status" };
+	struct status_ctx sx = { 0 };
+	int rc;
+
+	parse_disks_cmd(argc, argv, &ctl);
+	sx.json = ctl.json;
+	fputs(ctl.json ? "{\"running\": [" : "Running:\n", stdout);
+	rc = run_state_list(ctl.run_dir, status_running, &sx);
+	if (rc && rc != -ENOENT)
+		errx_status(EXIT_USAGE, "%s: %s", ctl.run_dir, strerror(-rc));
+	if (!ctl.json && !sx.n)
+		fputs("  none\n", stdout);
+	fputs(ctl.json ? (sx.n ? "\n  ],\n  \"finished\": [" : "],\n  \"finished\": [") : "Finished:\n",
+	      stdout);
+	sx.n = 0;
+	rc = ledger_list(ctl.state_dir, status_finished, &sx);
+	if (rc && rc != -ENOENT)
+		errx_status(EXIT_USAGE, "%s: %s", ctl.state_dir, strerror(-rc));
+	if (!ctl.json && !sx.n)
+		fputs("  none\n", stdout);
+	if (ctl.json)
+		fputs(sx.n ? "\n  ]}\n" : "]}\n", stdout);
+	free_ctl(&ctl);
+	return EXIT_DONE;
 }
 
 int main(int argc, char **argv)
@@ -632,5 +1273,11 @@ int main(int argc, char **argv)
 		return cmd_hydrate(argc, argv);
 	if (!strcmp(argv[0], "plan"))
 		return cmd_plan(argc, argv);
+	if (!strcmp(argv[0], "list"))
+		return cmd_list(argc, argv);
+	if (!strcmp(argv[0], "status"))
+		return cmd_status(argc, argv);
+	if (!strcmp(argv[0], "discover"))
+		return cmd_discover(argc, argv);
 	errx_usage(NULL, "unknown command '%s'", argv[0]);
 }

@@ -238,6 +238,35 @@ static int build_class(struct build *b, struct plan_class *c)
 	return rc;
 }
 
+/* A class from a saved plan: its files are placed already; only align and clip them. */
+static int build_preset(struct plan *p, struct plan_class *c, const struct plan_preset *ps)
+{
+	const struct target *tg = &p->targets[ps->target];
+	size_t i, k;
+	int rc = 0;
+
+	c->pattern = ps->pattern;
+	c->files = calloc(ps->nfiles ? ps->nfiles : 1, sizeof(*c->files));
+	if (!c->files)
+		return -ENOMEM;
+	for (i = 0; i < ps->nfiles && !rc; i++) {
+		struct plan_file *f = &c->files[i];
+		const struct rangelist *src = &ps->files[i].ranges;
+
+		file_extents_init(&f->fx);
+		rangelist_init(&f->ranges);
+		f->target = ps->target;
+		f->path = strdup(ps->files[i].path);
+		c->nfiles++;
+		if (!f->path)
+			return -ENOMEM;
+		for (k = 0; k < src->n && !rc; k++)
+			rc = rangelist_add(&f->ranges, ps->shift + src->v[k].off, src->v[k].len);
+		rangelist_align(&f->ranges, tg->align, tg->size);
+	}
+	return rc;
+}
+
 /* The rest of target @t for --used: the whole device less what its file systems call free. */
 static int used_space(struct plan *p, size_t t, struct rangelist *base)
 {
@@ -370,14 +399,17 @@ int plan_build(struct plan *p, struct target *targets, size_t ntargets,
 	memset(p, 0, sizeof(*p));
 	p->targets = targets;
 	p->ntargets = ntargets;
-	p->classes = calloc(o->npatterns ? o->npatterns : 1, sizeof(*p->classes));
+	p->classes = calloc(o->npresets + o->npatterns + 1, sizeof(*p->classes));
 	p->per = calloc(ntargets, sizeof(*p->per));
 	if (!p->classes || !p->per)
 		return -ENOMEM;
+	for (i = 0; i < o->npresets && !rc; i++)
+		rc = build_preset(p, &p->classes[p->nclasses++], &o->presets[i]);
 	for (i = 0; i < o->npatterns && !rc; i++) {
-		p->classes[i].pattern = o->patterns[i];
-		p->nclasses++;
-		rc = build_class(&b, &p->classes[i]);
+		struct plan_class *c = &p->classes[p->nclasses++];
+
+		c->pattern = o->patterns[i];
+		rc = build_class(&b, c);
 	}
 	for (i = 0; i < b.nbtrfs; i++)
 		btrfs_map_free(b.btrfs[i].map);

@@ -40,9 +40,29 @@ struct plan_target {
 	bool used;		  /* the rest is the used space only */
 };
 
+/*
+ * A priority class placed already (a saved plan): each file's ranges plus
+ * @shift are offsets on target @target. Preset classes come before the
+ * --priority ones.
+ */
+struct plan_preset_file {
+	char *path;
+	struct rangelist ranges;
+};
+
+struct plan_preset {
+	const char *pattern;
+	size_t target;
+	uint64_t shift;
+	const struct plan_preset_file *files;
+	size_t nfiles;
+};
+
 struct plan_opts {
 	char *const *patterns;
 	size_t npatterns;
+	const struct plan_preset *presets;
+	size_t npresets;
 	bool used;
 	bool only_priority;
 };

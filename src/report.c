@@ -137,7 +137,7 @@ void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job
 	fputs(j->complete ? ", complete\n" : ", not complete\n", f);
 }
 
-static void json_string(FILE *f, const char *s)
+void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

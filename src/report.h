@@ -41,4 +41,7 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs, bool verbose);
 void report_plan_json(FILE *f, const struct plan *plan, const struct run_settings *rs);
 
+/* @s as a JSON string, quoted and escaped. */
+void json_string(FILE *f, const char *s);
+
 #endif

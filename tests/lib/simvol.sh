@@ -16,6 +16,27 @@ SIMVOL_MNT=${SIMVOL_MNT:-}
 SIMVOL_PID=${SIMVOL_PID:-}
 SIMVOL_LOG=${SIMVOL_LOG:-}
 SIMVOL_DIR=${SIMVOL_DIR:-}
+SIMVOL_LOCKFD=
+
+# A udevd started by a test probes every loop device that appears, and
+# "blkhydrate list" probes every disk: both read chunks of simulated
+# volumes behind their tests' backs. Simulated volumes hold this lock
+# shared; a test that reads every disk holds it exclusive
+# (simvol_lock_all_disks), which also covers its own volumes.
+SIMVOL_LOCKFILE=${SIMVOL_LOCKFILE:-/run/lock/blkhydrate-simvol.lock}
+[ -d "${SIMVOL_LOCKFILE%/*}" ] || SIMVOL_LOCKFILE=/tmp/blkhydrate-simvol.lock
+
+_simvol_lock() {
+	[ -n "${SIMVOL_LOCKED:-}" ] && return 0
+	command -v flock >/dev/null 2>&1 || return 0
+	exec {SIMVOL_LOCKFD}>>"$SIMVOL_LOCKFILE" || return 0
+	flock "$1" "$SIMVOL_LOCKFD"
+}
+
+# simvol_lock_all_disks: wait until no simulated volume of another test runs.
+simvol_lock_all_disks() {
+	_simvol_lock -x && SIMVOL_LOCKED=1
+}
 
 _simvol_bin() {
 	printf '%s\n' "${LAZYSIM:-${top_builddir:-.}/tools/lazysim}"
@@ -75,6 +96,7 @@ simvol_start() {
 		return 1
 	fi
 	sim=$(_simvol_bin)
+	_simvol_lock -s
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/simvol.XXXXXX") || return 1
 	SIMVOL_DIR=$dir
 	SIMVOL_MNT=$dir/mnt
@@ -180,6 +202,10 @@ simvol_stop() {
 		SIMVOL_DIR=
 	fi
 	SIMVOL_LOG=
+	if [ -n "$SIMVOL_LOCKFD" ] && [ -z "${SIMVOL_LOCKED:-}" ]; then
+		exec {SIMVOL_LOCKFD}>&-
+		SIMVOL_LOCKFD=
+	fi
 	return 0
 }
 
