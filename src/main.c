@@ -23,7 +23,9 @@
 
 #include "conffile.h"
 #include "engine.h"
+#include "ioprio.h"
 #include "options.h"
+#include "pace.h"
 #include "plan.h"
 #include "range.h"
 #include "report.h"
@@ -55,6 +57,8 @@ enum {
 	SET_PROGRESS = 1 << 4,
 	SET_MODE = 1 << 5,
 	SET_ONLY = 1 << 6,
+	SET_IOPRIO = 1 << 7,
+	SET_YIELD = 1 << 8,
 };
 
 struct ctl {
@@ -119,13 +123,16 @@ static void __attribute__((noreturn)) usage_cmd(const char *cmd)
 	       " -u, --used                read only the space the mounted file systems use\n"
 	       "     --only-priority       read the priority files only\n"
 	       " -c, --config <file>       configuration file (default %s)\n"
-	       " -d, --queue-depth <n>     reads in flight (default %u)\n"
+	       " -d, --queue-depth <n>     reads in flight, or auto: measured (default auto)\n"
 	       " -b, --block-size <size>   bytes per read (default %uK)\n"
 	       " -s, --strides <n>         parts of a target read side by side (default %u)\n",
-	       DEFAULT_CONFIG_FILE, DEFAULT_QUEUE_DEPTH, DEFAULT_BLOCK_SIZE / 1024,
+	       DEFAULT_CONFIG_FILE, DEFAULT_BLOCK_SIZE / 1024,
 	       DEFAULT_STRIDES);
 	if (hydrate)
 		fputs(" -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
+		      "     --ioprio <class>      I/O priority of the reads: idle, be[:0-7] or\n"
+		      "                             rt[:0-7] (default " DEFAULT_IOPRIO ")\n"
+		      "     --yield               slow down while others use the device\n"
 		      "     --progress <when>     auto, always or never (default auto)\n"
 		      "     --json                print a JSON summary on standard output\n"
 		      " -q, --quiet               no progress and no summary on standard error\n",
@@ -195,7 +202,9 @@ static void apply(struct ctl *ctl, const char *key, char *value, const char *whe
 	int bad = 0;
 
 	if (!strcmp(key, "queue-depth"))
-		bad = opt_count(value, 1, MAX_QUEUE_DEPTH, &ctl->rs.queue_depth, &why);
+		bad = opt_queue_depth(value, &ctl->rs.queue_depth, &why);
+	else if (!strcmp(key, "ioprio"))
+		bad = ioprio_parse(value, &ctl->rs.ioprio, &why);
 	else if (!strcmp(key, "block-size"))
 		bad = opt_block_size(value, &ctl->rs.block_size, &why);
 	else if (!strcmp(key, "strides"))
@@ -211,11 +220,13 @@ static void apply(struct ctl *ctl, const char *key, char *value, const char *whe
 			ctl->used = !strcmp(value, "used");
 		else
 			bad = -EINVAL, why = "not one of whole, used";
-	} else if (!strcmp(key, "only-priority")) {
+	} else if (!strcmp(key, "only-priority") || !strcmp(key, "yield")) {
+		bool *flag = key[0] == 'y' ? &ctl->rs.yield : &ctl->only_priority;
+
 		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
-			ctl->only_priority = true;
+			*flag = true;
 		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
-			ctl->only_priority = false;
+			*flag = false;
 		else
 			bad = -EINVAL, why = "not yes or no";
 	}
@@ -239,7 +250,8 @@ static unsigned int key_flag(const char *key)
 		{ "queue-depth", SET_DEPTH }, { "block-size", SET_BLOCK },
 		{ "strides", SET_STRIDES },   { "rate", SET_RATE },
 		{ "progress", SET_PROGRESS }, { "mode", SET_MODE },
-		{ "only-priority", SET_ONLY },
+		{ "only-priority", SET_ONLY }, { "ioprio", SET_IOPRIO },
+		{ "yield", SET_YIELD },
 	};
 	size_t i;
 
@@ -279,7 +291,7 @@ static void load_config(struct ctl *ctl)
 
 static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 {
-	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY };
+	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY, OPT_IOPRIO, OPT_YIELD };
 	static const struct option longopts[] = {
 		{ "priority", required_argument, NULL, 'p' },
 		{ "used", no_argument, NULL, 'u' },
@@ -290,6 +302,8 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		{ "strides", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "ioprio", required_argument, NULL, OPT_IOPRIO },
+		{ "yield", no_argument, NULL, OPT_YIELD },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -301,7 +315,8 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 	const char *key;
 	int c;
 
-	ctl->rs.queue_depth = DEFAULT_QUEUE_DEPTH;
+	ctl->rs.queue_depth = QUEUE_DEPTH_AUTO;
+	ioprio_parse(DEFAULT_IOPRIO, &ctl->rs.ioprio, &key);
 	ctl->rs.block_size = DEFAULT_BLOCK_SIZE;
 	ctl->rs.strides = DEFAULT_STRIDES;
 	ctl->progress = PROGRESS_AUTO;
@@ -344,6 +359,17 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 				goto unknown;
 			key = "progress";
 			break;
+		case OPT_IOPRIO:
+			if (!hydrate)
+				goto unknown;
+			key = "ioprio";
+			break;
+		case OPT_YIELD:
+			if (!hydrate)
+				goto unknown;
+			ctl->rs.yield = true;
+			ctl->set |= SET_YIELD;
+			break;
 		case OPT_JSON:
 			ctl->json = true;
 			break;
@@ -369,7 +395,8 @@ unknown:
 	if (optind >= argc)
 		errx_usage(ctl->cmd, "no target given");
 	load_config(ctl);
-	if (opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &key))
+	if (ctl->rs.queue_depth &&
+	    opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &key))
 		errx_usage(ctl->cmd, "invalid queue depth %u with block size %llu: %s",
 			   ctl->rs.queue_depth, (unsigned long long)ctl->rs.block_size, key);
 	if (ctl->only_priority && !ctl->npatterns)
@@ -435,6 +462,7 @@ struct phase_ctx {
 	const struct ctl *ctl;
 	const struct plan *plan;
 	const struct job *jobs;
+	struct pace *pace;
 };
 
 static void phase_cb(const struct job *job, size_t phase, void *arg)
@@ -454,7 +482,15 @@ static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_n
 {
 	const struct phase_ctx *px = arg;
 
-	report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar);
+	report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar, px->pace);
+}
+
+static unsigned int pace_cb(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
+			    void *arg)
+{
+	const struct phase_ctx *px = arg;
+
+	return pace_tick(ep, jobs, njobs, px->pace);
 }
 
 static int exit_status(const struct job *jobs, size_t n, const struct engine_info *info)
@@ -486,6 +522,7 @@ static int cmd_hydrate(int argc, char **argv)
 	struct engine_info info;
 	struct sigaction sa = { 0 };
 	struct phase_ctx px;
+	struct pace pace;
 	struct target *targets;
 	struct plan plan;
 	struct job *jobs;
@@ -528,7 +565,18 @@ static int cmd_hydrate(int argc, char **argv)
 	px.ctl = &ctl;
 	px.plan = &plan;
 	px.jobs = jobs;
-	eo.queue_depth = ctl.rs.queue_depth;
+	px.pace = &pace;
+	if (pace_init(&pace, ctl.rs.queue_depth, pace_auto_max(ctl.rs.block_size), ctl.rs.yield,
+		      targets, n))
+		errx_status(EXIT_SYSTEM, "out of memory");
+	if (ctl.rs.yield && !pace_watched(&pace) && !ctl.quiet)
+		fputs("blkhydrate: --yield: no target is a block device with statistics in sysfs, "
+		      "not yielding\n", stderr);
+	eo.queue_depth = pace.max_depth;
+	eo.start_depth = pace.depth;
+	eo.ioprio = ctl.rs.ioprio;
+	eo.pace_ms = PACE_TICK_MS;
+	eo.pace = pace_cb;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;
 	eo.rate = ctl.rs.rate;
@@ -555,8 +603,9 @@ static int cmd_hydrate(int argc, char **argv)
 			fputs("blkhydrate: interrupted: in-flight reads drained, stopping\n", stderr);
 	}
 	if (ctl.json)
-		report_json(stdout, jobs, n, &plan, &info, &ctl.rs, status);
+		report_json(stdout, jobs, n, &plan, &info, &ctl.rs, &pace, status);
 done:
+	pace_free(&pace);
 	for (i = 0; i < n; i++) {
 		job_release(&jobs[i]);
 		target_close(&targets[i]);

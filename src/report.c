@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ioprio.h"
 #include "report.h"
 #include "size.h"
 
@@ -34,8 +35,22 @@ static void format_eta(char *buf, size_t len, double s)
 		snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
 }
 
+/* ", depth 40 (auto), 212.0 MiB/s now, 9.8 ms a read", and what holds it back. */
+static void progress_pace(FILE *f, const struct pace *pace)
+{
+	if (!pace)
+		return;
+	fprintf(f, ", depth %u%s", pace->depth, pace->auto_depth ? " (auto)" : "");
+	if (pace->lat_ns > 0)
+		fprintf(f, ", %.1f MiB/s now, %.1f ms a read", pace->rate / MIB, pace->lat_ns / 1e6);
+	if (pace->yielding)
+		fputs(", yielding to other I/O", f);
+	if (pace->limited)
+		fputs(", EBS volume at its limit", f);
+}
+
 void report_progress(FILE *f, const struct job *jobs, size_t njobs, uint64_t elapsed_ns,
-		     bool bar)
+		     bool bar, const struct pace *pace)
 {
 	uint64_t planned = 0, done = 0, failed = 0;
 	unsigned int errors = 0;
@@ -67,12 +82,14 @@ void report_progress(FILE *f, const struct job *jobs, size_t njobs, uint64_t ela
 			frac * 100.0, sdone, splanned, rate, eta);
 		if (errors)
 			fprintf(f, "  %u errors", errors);
+		progress_pace(f, pace);
 	} else {
 		fprintf(f, "blkhydrate: %s%s%.1f%% done, %s of %s, %.1f MiB/s, ETA %s",
 			njobs == 1 ? jobs[0].target->path : "", njobs == 1 ? ": " : "",
 			frac * 100.0, sdone, splanned, rate, eta);
 		if (errors)
 			fprintf(f, ", %u read errors", errors);
+		progress_pace(f, pace);
 		fputc('\n', f);
 	}
 	fflush(f);
@@ -187,9 +204,44 @@ static void json_job(FILE *f, const struct plan *plan, size_t t, const struct jo
 	fputs("]}", f);
 }
 
+/* The pace of the run: depth chosen, latency, yielding, EBS limits. */
+static void json_pace(FILE *f, const struct run_settings *rs, const struct pace *pace)
+{
+	char prio[16];
+	size_t i;
+
+	fprintf(f, ",\"queue_depth_auto\":%s,\"queue_depth_max\":%u,\"depth_changes\":%u,"
+		"\"latency_ms\":%.3f,\"last_throughput_mib_s\":%.1f,\"ioprio\":\"%s\",\"yield\":",
+		pace->auto_depth ? "true" : "false", pace->max_depth,
+		pace->auto_depth ? pace->ad.changes : 0,
+		pace->reads ? (double)pace->lat_sum / (double)pace->reads / 1e6 : 0.0,
+		pace->rate / MIB, ioprio_name(rs->ioprio, prio, sizeof(prio)));
+	if (pace->yield) {
+		unsigned int events = 0;
+		uint64_t ns = 0, others = 0;
+
+		for (i = 0; i < pace->ntargets; i++) {
+			events += pace->yields[i].events;
+			ns += pace->yields[i].yielded_ns;
+			others += pace->yields[i].others;
+		}
+		fprintf(f, "{\"watched\":%zu,\"events\":%u,\"seconds\":%.3f,\"others_bytes\":%llu}",
+			pace_watched(pace), events, secs(ns), (unsigned long long)others);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"ebs\":", f);
+	if (pace->nebs)
+		fprintf(f, "{\"volumes\":%u,\"exceeded_us\":%llu,\"limited\":%s}", pace->nebs,
+			(unsigned long long)pace_ebs_exceeded_us(pace),
+			pace->limited ? "true" : "false");
+	else
+		fputs("null", f);
+}
+
 void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,
 		 const struct engine_info *info, const struct run_settings *rs,
-		 int exit_status)
+		 const struct pace *pace, int exit_status)
 {
 	uint64_t done = 0, pbytes = 0, pns = 0;
 	unsigned int errors = 0;
@@ -217,7 +269,8 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 		"\"priority_seconds\":",
 		PACKAGE_VERSION, (unsigned long long)done, secs(info->elapsed_ns),
 		mib_s(done, info->elapsed_ns), errors, complete ? "true" : "false",
-		info->interrupted ? "true" : "false", exit_status, rs->queue_depth,
+		info->interrupted ? "true" : "false", exit_status,
+		pace ? pace->depth : rs->queue_depth,
 		(unsigned long long)rs->block_size, rs->strides, (unsigned long long)rs->rate,
 		info->fixed_buffers ? "true" : "false", plan->unmapped,
 		(unsigned long long)pbytes);
@@ -225,6 +278,8 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 		fprintf(f, "%.3f", secs(pns));
 	else
 		fputs("null", f);
+	if (pace)
+		json_pace(f, rs, pace);
 	fputs(",\"targets\":[", f);
 	for (i = 0; i < njobs; i++) {
 		if (i)
@@ -261,8 +316,12 @@ void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs
 
 		size_format(tg->size, s1, sizeof(s1));
 		size_format(rs->block_size, s2, sizeof(s2));
-		fprintf(f, "Plan for %s (%s), %u reads of %s in flight over %u strides\n", tg->path,
-			s1, rs->queue_depth, s2, rs->strides);
+		if (rs->queue_depth)
+			fprintf(f, "Plan for %s (%s), %u reads of %s in flight over %u strides\n",
+				tg->path, s1, rs->queue_depth, s2, rs->strides);
+		else
+			fprintf(f, "Plan for %s (%s), up to %u reads of %s in flight (auto) over %u strides\n",
+				tg->path, s1, pace_auto_max(rs->block_size), s2, rs->strides);
 		for (c = 0; c < pt->nphases; c++) {
 			uint64_t bytes = plan_phase_bytes(plan, t, c);
 
@@ -354,9 +413,10 @@ void report_plan_json(FILE *f, const struct plan *plan, const struct run_setting
 {
 	size_t t, c, i;
 
-	fprintf(f, "{\"version\":\"%s\",\"queue_depth\":%u,\"block_size\":%llu,\"strides\":%u,"
-		"\"unmapped\":%u,\"classes\":[",
-		PACKAGE_VERSION, rs->queue_depth, (unsigned long long)rs->block_size, rs->strides,
+	fprintf(f, "{\"version\":\"%s\",\"queue_depth\":%u,\"queue_depth_auto\":%s,"
+		"\"block_size\":%llu,\"strides\":%u,\"unmapped\":%u,\"classes\":[",
+		PACKAGE_VERSION, rs->queue_depth ? rs->queue_depth : pace_auto_max(rs->block_size),
+		rs->queue_depth ? "false" : "true", (unsigned long long)rs->block_size, rs->strides,
 		plan->unmapped);
 	for (c = 0; c < plan->nclasses; c++) {
 		const struct plan_class *cl = &plan->classes[c];
