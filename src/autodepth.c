@@ -180,3 +180,10 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 	ad->w_limited = false;
 	return ad->depth;
 }
+
+unsigned int autodepth_chosen(const struct autodepth *ad)
+{
+	if (ad->state == AD_PROBE_UP || ad->state == AD_PROBE_DOWN)
+		return ad->base_depth;
+	return ad->depth;
+}

@@ -60,4 +60,7 @@ void autodepth_init(struct autodepth *ad, unsigned int min, unsigned int max,
 /* Feed one tick; returns the depth to use from now on. */
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s);
 
+/* The depth settled on: the one in use, or during a probe the one probed from. */
+unsigned int autodepth_chosen(const struct autodepth *ad);
+
 #endif

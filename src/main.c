@@ -27,6 +27,7 @@
 #include "options.h"
 #include "pace.h"
 #include "plan.h"
+#include "probe.h"
 #include "range.h"
 #include "report.h"
 #include "size.h"
@@ -90,6 +91,7 @@ static void __attribute__((noreturn)) usage_main(void)
 	      "Commands:\n"
 	      " hydrate      read each target, priority files first\n"
 	      " plan         show what hydrate would read, in order, without reading\n"
+	      " probe        estimate how cold a target is from a few small timed reads\n"
 	      "\n"
 	      "Options:\n"
 	      " -h, --help     display this help\n"
@@ -617,6 +619,99 @@ done:
 	return status;
 }
 
+static void __attribute__((noreturn)) usage_probe(void)
+{
+	printf("Usage:\n"
+	       " blkhydrate probe [options] <target>\n"
+	       "\n"
+	       "Estimate how cold a target is without reading it all: time small direct\n"
+	       "reads at places spread over it (the same places for the same seed), count\n"
+	       "those slower than the target's warm latency as cold, and print the cold\n"
+	       "share with a 95%% confidence interval and a latency histogram. Reads\n"
+	       "about (samples + %u) x 4 KiB, and warms the blocks it reads.\n"
+	       "\n"
+	       "Options:\n"
+	       " -n, --samples <n>   reads to time (default %u, 1 to %u)\n"
+	       "     --seed <n>      where to read (default %u)\n"
+	       "     --json          print the estimate as JSON\n"
+	       "\n"
+	       " -h, --help          display this help\n",
+	       PROBE_REREADS, PROBE_DEFAULT_SAMPLES, PROBE_MAX_SAMPLES, PROBE_DEFAULT_SEED);
+	exit(EXIT_DONE);
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "samples", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int samples = PROBE_DEFAULT_SAMPLES, seed = PROBE_DEFAULT_SEED;
+	struct sigaction sa = { 0 };
+	struct probe_result r;
+	struct target t;
+	const char *why;
+	bool json = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (opt_count(optarg, 1, PROBE_MAX_SAMPLES, &samples, &why))
+				errx_usage("probe", "invalid samples '%s': %s", optarg, why);
+			break;
+		case OPT_SEED:
+			if (opt_count(optarg, 0, 4294967295U, &seed, &why))
+				errx_usage("probe", "invalid seed '%s': %s", optarg, why);
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'h':
+			usage_probe();
+		case ':':
+			errx_usage("probe", "option '%s' requires an argument", argv[optind - 1]);
+		default:
+			errx_usage("probe", "unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		errx_usage("probe", "no target given");
+	if (optind + 1 < argc)
+		errx_usage("probe", "one target at a time");
+	open_targets(argv + optind, 1, &t);
+	if (!t.direct)
+		fprintf(stderr, "blkhydrate: %s: O_DIRECT refused: cached reads will look warm\n",
+			t.path);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = probe_run(&t, samples, seed, &stop_requested, &r);
+	if (rc == -EINTR) {
+		target_close(&t);
+		errx_status(EXIT_INTERRUPTED, "%s: probe interrupted", argv[optind]);
+	}
+	if (rc == -ENODEV || rc == -ENXIO) {
+		target_close(&t);
+		errx_status(EXIT_VANISHED, "%s: the device went away", argv[optind]);
+	}
+	if (rc) {
+		target_close(&t);
+		errx_status(EXIT_SYSTEM, "%s: cannot probe: %s", argv[optind], strerror(-rc));
+	}
+	if (json)
+		report_probe_json(stdout, &t, seed, &r);
+	else
+		report_probe(stdout, &t, seed, &r);
+	target_close(&t);
+	return r.errors ? EXIT_READ_ERRORS : EXIT_DONE;
+}
+
 static int cmd_plan(int argc, char **argv)
 {
 	struct ctl ctl = { .cmd = "plan" };
@@ -681,5 +776,7 @@ int main(int argc, char **argv)
 		return cmd_hydrate(argc, argv);
 	if (!strcmp(argv[0], "plan"))
 		return cmd_plan(argc, argv);
+	if (!strcmp(argv[0], "probe"))
+		return cmd_probe(argc, argv);
 	errx_usage(NULL, "unknown command '%s'", argv[0]);
 }

@@ -40,7 +40,12 @@ static void progress_pace(FILE *f, const struct pace *pace)
 {
 	if (!pace)
 		return;
-	fprintf(f, ", depth %u%s", pace->depth, pace->auto_depth ? " (auto)" : "");
+	if (!pace->auto_depth)
+		fprintf(f, ", depth %u", pace->depth);
+	else if (autodepth_chosen(&pace->ad) != pace->depth)
+		fprintf(f, ", depth %u (auto, trying %u)", autodepth_chosen(&pace->ad), pace->depth);
+	else
+		fprintf(f, ", depth %u (auto)", pace->depth);
 	if (pace->lat_ns > 0)
 		fprintf(f, ", %.1f MiB/s now, %.1f ms a read", pace->rate / MIB, pace->lat_ns / 1e6);
 	if (pace->yielding)
@@ -270,7 +275,8 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 		PACKAGE_VERSION, (unsigned long long)done, secs(info->elapsed_ns),
 		mib_s(done, info->elapsed_ns), errors, complete ? "true" : "false",
 		info->interrupted ? "true" : "false", exit_status,
-		pace ? pace->depth : rs->queue_depth,
+		!pace ? rs->queue_depth :
+		pace->auto_depth ? autodepth_chosen(&pace->ad) : pace->depth,
 		(unsigned long long)rs->block_size, rs->strides, (unsigned long long)rs->rate,
 		info->fixed_buffers ? "true" : "false", plan->unmapped,
 		(unsigned long long)pbytes);
@@ -469,6 +475,87 @@ void report_plan_json(FILE *f, const struct plan *plan, const struct run_setting
 		if (i)
 			fputc(',', f);
 		json_string(f, plan->notes[i]);
+	}
+	fputs("]}\n", f);
+}
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static void probe_bin_label(char *buf, size_t len, unsigned int i)
+{
+	uint64_t up = probe_bin_upper_us(i);
+
+	if (!up)
+		snprintf(buf, len, ">= %.3g ms", (double)probe_bin_upper_us(i - 1) / 1000.0);
+	else if (up < 1000)
+		snprintf(buf, len, "< %llu us", (unsigned long long)up);
+	else
+		snprintf(buf, len, "< %.3g ms", (double)up / 1000.0);
+}
+
+void report_probe(FILE *f, const struct target *t, uint64_t seed, const struct probe_result *r)
+{
+	unsigned int i, first = PROBE_HIST_BINS, last = 0, peak = 0;
+	char s1[32], s2[32], s3[32], label[32];
+
+	size_format(t->size, s1, sizeof(s1));
+	size_format(r->read_size, s2, sizeof(s2));
+	size_format(r->bytes_read, s3, sizeof(s3));
+	fprintf(f, "Probe of %s (%s): %u reads of %s at places drawn from seed %llu\n", t->path, s1,
+		r->samples, s2, (unsigned long long)seed);
+	fprintf(f, "Warm latency %.3f ms (median of %u re-reads); slower than %.3f ms counts as cold\n",
+		ms(r->warm_ns), r->rereads, ms(r->threshold_ns));
+	fprintf(f, "Cold: %u of %u, %.1f%% (95%% interval %.1f%% to %.1f%%)\n", r->cold, r->samples,
+		100.0 * r->share, 100.0 * r->low, 100.0 * r->high);
+	for (i = 0; i < PROBE_HIST_BINS; i++) {
+		if (!r->hist[i])
+			continue;
+		first = first < i ? first : i;
+		last = i;
+		peak = r->hist[i] > peak ? r->hist[i] : peak;
+	}
+	if (first < PROBE_HIST_BINS)
+		fputs("Latency histogram:\n", f);
+	for (i = first; i < PROBE_HIST_BINS && i <= last; i++) {
+		int w = (int)(40.0 * r->hist[i] / peak + 0.5);
+
+		probe_bin_label(label, sizeof(label), i);
+		fprintf(f, "  %12s %6u %-40.*s%s\n", label, r->hist[i], w,
+			"########################################",
+			r->hist_cold[i] ? (r->hist_cold[i] == r->hist[i] ? " cold" : " some cold") : "");
+	}
+	if (r->errors)
+		fprintf(f, "%u reads failed, the first: %s\n", r->errors, strerror(-r->first_error));
+	fprintf(f, "Read %s in all. Probing warmed what it read: the snapshot blocks holding "
+		"those places are no longer cold.\n", s3);
+}
+
+void report_probe_json(FILE *f, const struct target *t, uint64_t seed,
+		       const struct probe_result *r)
+{
+	unsigned int i;
+
+	fputs("{\"target\":", f);
+	json_string(f, t->path);
+	fprintf(f, ",\"version\":\"%s\",\"size\":%llu,\"seed\":%llu,\"samples\":%u,"
+		"\"read_size\":%llu,\"bytes_read\":%llu,\"errors\":%u,\"rereads\":%u,"
+		"\"warm_latency_ms\":%.3f,\"threshold_ms\":%.3f,\"cold\":%u,\"cold_share\":%.4f,"
+		"\"confidence\":0.95,\"cold_share_low\":%.4f,\"cold_share_high\":%.4f,"
+		"\"warmed_by_probe\":true,\"histogram\":[",
+		PACKAGE_VERSION, (unsigned long long)t->size, (unsigned long long)seed, r->samples,
+		(unsigned long long)r->read_size, (unsigned long long)r->bytes_read, r->errors,
+		r->rereads, ms(r->warm_ns), ms(r->threshold_ns), r->cold, r->share, r->low,
+		r->high);
+	for (i = 0; i < PROBE_HIST_BINS; i++) {
+		fprintf(f, "%s{\"below_us\":", i ? "," : "");
+		if (probe_bin_upper_us(i))
+			fprintf(f, "%llu", (unsigned long long)probe_bin_upper_us(i));
+		else
+			fputs("null", f);
+		fprintf(f, ",\"count\":%u,\"cold\":%u}", r->hist[i], r->hist_cold[i]);
 	}
 	fputs("]}\n", f);
 }

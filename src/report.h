@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "pace.h"
 #include "plan.h"
+#include "probe.h"
 
 struct run_settings {
 	unsigned int queue_depth;	/* 0: auto */
@@ -46,5 +47,10 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 /* The plan, for people (@verbose: every range) and as JSON. */
 void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs, bool verbose);
 void report_plan_json(FILE *f, const struct plan *plan, const struct run_settings *rs);
+
+/* A probe's estimate: for people, and as JSON. */
+void report_probe(FILE *f, const struct target *t, uint64_t seed, const struct probe_result *r);
+void report_probe_json(FILE *f, const struct target *t, uint64_t seed,
+		       const struct probe_result *r);
 
 #endif

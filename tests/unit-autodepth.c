@@ -78,7 +78,7 @@ int main(void)
 	struct dev dv;
 	unsigned int d, changes;
 
-	plan(13);
+	plan(15);
 
 	converges(4, 2, 4, 8, 0);
 	converges(4, 40, 4, 8, 0);
@@ -99,9 +99,15 @@ int main(void)
 	run(&ad, &dv, 100);
 	changes = ad.changes;
 	d = run(&ad, &dv, 2000);
+	ok(autodepth_chosen(&ad) == d, "holding: the chosen depth is the one in use");
 	ok(ad.changes > changes, "re-probes while holding (%u depth changes after settling)",
 	   ad.changes - changes);
 	ok(d >= 8 && d <= 12, "and returns near the knee: %u in [8, 12]", d);
+
+	ad.state = AD_PROBE_UP;
+	ad.base_depth = 9;
+	ok(autodepth_chosen(&ad) == 9, "probing: the chosen depth is the one probed from");
+	ad.state = AD_HOLD;
 
 	/* The device gets faster: the controller follows. */
 	dv.conc = 48;
