@@ -4,22 +4,25 @@
  * after milliseconds, and serves a limited number of fetches at once: below
  * that number (the knee) throughput grows with the depth, above it only the
  * latency does. So: double while a window's throughput rises by more than
- * AD_GAIN; at the first window that does not, the knee is the rate we saw
- * times the lowest latency we saw (Little's law), plus headroom. Then hold,
- * and every AD_HOLD_WINDOWS windows try a little deeper and a little
- * shallower, because a volume's speed changes as it warms.
+ * AD_GAIN; at the first window that does not, hold the shallowest depth tried
+ * whose throughput came within AD_HOLD_KEEP of the best. (Little's law from
+ * the lowest latency seen would place the knee from one point, but latency
+ * also grows in the host's own queues well before the volume's knee: it
+ * guesses too shallow.) Then hold, and every AD_HOLD_WINDOWS windows try a
+ * little deeper and a little shallower: a volume's speed changes as it warms.
  */
 #include "config.h"
 
 #include "autodepth.h"
 
 #define AD_WINDOW_MIN_NS 150000000ULL	/* a window lasts at least this... */
+#define AD_GROW_WINDOW_MIN_NS 100000000ULL	/* ...or this while growing: be quick */
 #define AD_WINDOW_MAX_NS 3000000000ULL	/* ...and is judged after this even if thin */
 #define AD_GAIN 1.10			/* a rise smaller than 10% is noise */
 #define AD_HOLD_KEEP 0.95		/* a shallower depth may lose 5% */
-#define AD_HEADROOM 1.25		/* above the Little's-law knee */
 #define AD_HOLD_WINDOWS 40		/* windows between probes */
-#define AD_DRIFT 0.30			/* a held rate moving this much means re-probe now */
+#define AD_DRIFT 0.30			/* a held rate moving this much means re-probe soon: */
+#define AD_DRIFT_WINDOWS 4		/* after this many windows */
 
 /* Rounding up and down without libm: depths are small positive numbers. */
 static double up(double x)
@@ -70,49 +73,71 @@ static void hold(struct autodepth *ad, unsigned int d, double rate)
 	set_depth(ad, d);
 }
 
-/* The depth that sustains @rate at the lowest latency seen, with headroom. */
-static unsigned int knee(const struct autodepth *ad, double rate, double bytes_per_read)
+/* Remember the rate measured at depth @d during this growth. */
+static void tried(struct autodepth *ad, unsigned int d, double rate)
 {
-	double reads_per_s = bytes_per_read > 0 ? rate / bytes_per_read : 0;
+	if (ad->ntried < AD_MAX_TRIED) {
+		ad->tried_depth[ad->ntried] = d;
+		ad->tried_rate[ad->ntried++] = rate;
+	}
+}
 
-	if (!ad->lat_floor || reads_per_s <= 0)
-		return ad->depth;
-	return clamp(ad, up(reads_per_s * ad->lat_floor / 1e9 * AD_HEADROOM));
+/* The shallowest depth tried that came within AD_HOLD_KEEP of the best rate. */
+static unsigned int shallowest_good(const struct autodepth *ad, double *rate)
+{
+	double best = 0;
+	unsigned int i, d = ad->depth;
+
+	for (i = 0; i < ad->ntried; i++)
+		if (ad->tried_rate[i] > best)
+			best = ad->tried_rate[i];
+	for (i = 0; i < ad->ntried; i++)
+		if (ad->tried_rate[i] >= best * AD_HOLD_KEEP && ad->tried_depth[i] <= d) {
+			d = ad->tried_depth[i];
+			*rate = ad->tried_rate[i];
+		}
+	return d;
+}
+
+static void grow(struct autodepth *ad, unsigned int d, double rate)
+{
+	ad->state = AD_GROW;
+	ad->base_rate = rate;
+	ad->base_depth = d;
+	tried(ad, d, rate);
+	set_depth(ad, clamp(ad, 2.0 * d));
 }
 
 /* Judge one full window. */
-static void judge(struct autodepth *ad, double rate, double bpr, bool limited)
+static void judge(struct autodepth *ad, double rate, bool limited)
 {
-	unsigned int d = ad->depth, k;
+	unsigned int d = ad->depth;
 
 	switch (ad->state) {
 	case AD_GROW:
 		if (!ad->base_depth || (rate > ad->base_rate * AD_GAIN && !limited)) {
-			ad->base_rate = rate;
-			ad->base_depth = d;
 			if (d < ad->max && !limited) {
-				set_depth(ad, clamp(ad, 2.0 * d));
+				grow(ad, d, rate);
 				break;
 			}
 			hold(ad, d, rate);
 			break;
 		}
-		/* No longer rising: the knee is at or below the previous depth. */
-		if (ad->base_rate > rate)
-			rate = ad->base_rate;
-		k = knee(ad, rate, bpr);
-		if (k > d)
-			k = d;
-		if (limited && k > ad->base_depth)
-			k = ad->base_depth;
-		hold(ad, k, rate);
+		/* No longer rising: hold the shallowest depth that got (nearly) the best. */
+		tried(ad, d, rate);
+		d = shallowest_good(ad, &rate);
+		if (limited && d > ad->base_depth)
+			d = ad->base_depth;
+		hold(ad, d, rate);
 		break;
 	case AD_HOLD:
 		ad->hold_rate = 0.75 * ad->hold_rate + 0.25 * rate;
 		if (ad->hold_left)
 			ad->hold_left--;
-		if (rate > ad->hold_rate * (1 + AD_DRIFT) || rate < ad->hold_rate * (1 - AD_DRIFT))
-			ad->hold_left = 0;
+		/* A rate far off the held one: probe soon, not at once (one window is noisy). */
+		if ((rate > ad->hold_rate * (1 + AD_DRIFT) || rate < ad->hold_rate * (1 - AD_DRIFT)) &&
+		    ad->hold_left > AD_DRIFT_WINDOWS)
+			ad->hold_left = AD_DRIFT_WINDOWS;
 		if (ad->hold_left)
 			break;
 		ad->base_rate = ad->hold_rate;
@@ -130,10 +155,9 @@ static void judge(struct autodepth *ad, double rate, double bpr, bool limited)
 	case AD_PROBE_UP:
 		if (rate > ad->base_rate * AD_GAIN && !limited) {
 			/* Deeper pays again: grow from here. */
-			ad->state = AD_GROW;
-			ad->base_rate = rate;
-			ad->base_depth = d;
-			set_depth(ad, clamp(ad, 2.0 * d));
+			ad->ntried = 0;
+			tried(ad, ad->base_depth, ad->base_rate);
+			grow(ad, d, rate);
 		} else if (ad->base_depth > ad->min) {
 			ad->state = AD_PROBE_DOWN;
 			set_depth(ad, clamp(ad, down(ad->base_depth * 0.75)));
@@ -152,7 +176,7 @@ static void judge(struct autodepth *ad, double rate, double bpr, bool limited)
 
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 {
-	double rate, bpr;
+	double rate;
 
 	if (ad->settling) {
 		ad->settling = false;
@@ -163,19 +187,17 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 	ad->w_reads += s->reads;
 	ad->w_lat += s->lat_ns;
 	ad->w_limited = ad->w_limited || s->limited;
-	if (ad->w_ns < AD_WINDOW_MIN_NS || !ad->w_reads)
+	if (ad->w_ns < (ad->state == AD_GROW ? AD_GROW_WINDOW_MIN_NS : AD_WINDOW_MIN_NS) ||
+	    !ad->w_reads)
 		return ad->depth;
 	if (ad->w_reads < 2ULL * ad->depth && ad->w_ns < AD_WINDOW_MAX_NS)
 		return ad->depth;
 
 	rate = (double)ad->w_bytes * 1e9 / (double)ad->w_ns;
-	bpr = (double)ad->w_bytes / (double)ad->w_reads;
 	ad->rate = rate;
 	ad->lat = (double)ad->w_lat / (double)ad->w_reads;
 	ad->limited = ad->w_limited;
-	if (!ad->lat_floor || ad->lat < ad->lat_floor)
-		ad->lat_floor = ad->lat;
-	judge(ad, rate, bpr, ad->w_limited);
+	judge(ad, rate, ad->w_limited);
 	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = 0;
 	ad->w_limited = false;
 	return ad->depth;

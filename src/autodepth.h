@@ -2,9 +2,9 @@
 /*
  * Auto queue depth: a controller fed with what completed in each short tick
  * (bytes, reads, summed latency) that answers with the number of reads to keep
- * in flight. It grows the depth while throughput rises, settles just past the
- * knee when it stops (the depth Little's law says the measured rate needs at
- * the lowest latency seen), and re-probes now and then. Pure: no clock, no I/O,
+ * in flight. It doubles the depth while throughput rises, holds the
+ * shallowest depth that got nearly the best throughput once it stops, and
+ * re-probes now and then. Pure: no clock, no I/O,
  * so that unit tests drive it with synthetic devices.
  */
 #ifndef BLKHYDRATE_AUTODEPTH_H
@@ -21,6 +21,8 @@ struct ad_sample {
 	uint64_t lat_ns;	/* sum of the latencies of those reads */
 	bool limited;		/* the device says it is at its own limit: do not grow */
 };
+
+#define AD_MAX_TRIED 16
 
 enum ad_state {
 	AD_GROW,	/* doubling while throughput rises */
@@ -44,7 +46,9 @@ struct autodepth {
 	double base_rate;	/* bytes/s of the window before the step being judged */
 	unsigned int base_depth;
 	double hold_rate;	/* bytes/s at the held depth */
-	double lat_floor;	/* lowest mean latency seen, ns; 0: none yet */
+	unsigned int ntried;	/* depths tried while growing, and their rates */
+	unsigned int tried_depth[AD_MAX_TRIED];
+	double tried_rate[AD_MAX_TRIED];
 	unsigned int hold_left;	/* windows until the next probe */
 
 	/* The last window, for display. */

@@ -6,9 +6,11 @@
  * the warm part is one contiguous run. A read of a cold block makes the
  * device fetch the whole snapshot block (512 KiB on EBS): probing warms what
  * it touches, which is why the same places serve as the warm reference right
- * after. A read is cold when slower than PROBE_COLD_FACTOR times the warm
- * median plus PROBE_COLD_MARGIN_NS: cold fetches cost milliseconds to tens
- * of milliseconds, warm reads a fraction of a millisecond.
+ * after, spread over the run so that they see the same load. A read is cold
+ * when slower than PROBE_COLD_FACTOR times the warm median plus
+ * PROBE_COLD_MARGIN_NS, and than twice the slowest warm read: cold fetches
+ * cost milliseconds to tens of milliseconds, warm reads a fraction of a
+ * millisecond, but a busy host stretches the warm ones.
  */
 #include "config.h"
 
@@ -21,7 +23,8 @@
 #include "probe.h"
 
 #define PROBE_COLD_FACTOR 3
-#define PROBE_COLD_MARGIN_NS 1000000ULL
+#define PROBE_COLD_MARGIN_NS 2000000ULL
+#define PROBE_TAIL_FACTOR 2
 #define PROBE_READ_SIZE 4096
 #define BIN0_NS 32000ULL
 
@@ -141,6 +144,13 @@ int probe_run(const struct target *t, unsigned int samples, uint64_t seed,
 		uint64_t ns;
 		int err;
 
+		/* Now and then the place just read, warm now: the warm latency of this moment. */
+		if (i && i % (n / PROBE_REREADS ? n / PROBE_REREADS : 1) == 0 &&
+		    r->rereads < PROBE_REREADS) {
+			if (!timed_read(t, buf, unit, off[i - 1], &ns))
+				warm[r->rereads++] = ns;
+			r->bytes_read += unit;
+		}
 		if (stop && *stop) {
 			rc = -EINTR;
 			goto done;
@@ -160,20 +170,21 @@ int probe_run(const struct target *t, unsigned int samples, uint64_t seed,
 	}
 	r->samples = ok;
 
-	/* The places just read are warm now: they time the warm latency. */
-	for (i = 0; i < n && r->rereads < PROBE_REREADS; i++) {
+	for (i = n; i > 0 && r->rereads < PROBE_REREADS; i--) {
 		uint64_t ns;
 
-		if (!timed_read(t, buf, unit, off[i * (n / PROBE_REREADS ? n / PROBE_REREADS : 1) % n],
-				&ns))
+		if (!timed_read(t, buf, unit, off[i - 1], &ns))
 			warm[r->rereads++] = ns;
 		r->bytes_read += unit;
 	}
 	if (r->rereads) {
 		qsort(warm, r->rereads, sizeof(warm[0]), cmp_u64);
 		r->warm_ns = warm[r->rereads / 2];
+		r->warm_max_ns = warm[r->rereads - 1];
 	}
 	r->threshold_ns = PROBE_COLD_FACTOR * r->warm_ns + PROBE_COLD_MARGIN_NS;
+	if (r->threshold_ns < r->warm_max_ns * PROBE_TAIL_FACTOR)
+		r->threshold_ns = r->warm_max_ns * PROBE_TAIL_FACTOR;
 	for (i = 0; i < ok; i++) {
 		unsigned int b = probe_bin(lat[i]);
 		int cold = lat[i] > r->threshold_ns;

@@ -29,6 +29,7 @@ struct probe_result {
 	uint64_t read_size;
 	uint64_t bytes_read;	/* all of it, samples and rereads */
 	uint64_t warm_ns;	/* median of the rereads */
+	uint64_t warm_max_ns;	/* slowest of the rereads */
 	uint64_t threshold_ns;	/* slower than this: cold */
 	double share, low, high;	/* cold share and its 95% interval */
 	unsigned int hist[PROBE_HIST_BINS];

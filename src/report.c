@@ -506,8 +506,9 @@ void report_probe(FILE *f, const struct target *t, uint64_t seed, const struct p
 	size_format(r->bytes_read, s3, sizeof(s3));
 	fprintf(f, "Probe of %s (%s): %u reads of %s at places drawn from seed %llu\n", t->path, s1,
 		r->samples, s2, (unsigned long long)seed);
-	fprintf(f, "Warm latency %.3f ms (median of %u re-reads); slower than %.3f ms counts as cold\n",
-		ms(r->warm_ns), r->rereads, ms(r->threshold_ns));
+	fprintf(f, "Warm latency %.3f ms (median of %u re-reads, slowest %.3f ms); "
+		"slower than %.3f ms counts as cold\n",
+		ms(r->warm_ns), r->rereads, ms(r->warm_max_ns), ms(r->threshold_ns));
 	fprintf(f, "Cold: %u of %u, %.1f%% (95%% interval %.1f%% to %.1f%%)\n", r->cold, r->samples,
 		100.0 * r->share, 100.0 * r->low, 100.0 * r->high);
 	for (i = 0; i < PROBE_HIST_BINS; i++) {
@@ -542,12 +543,12 @@ void report_probe_json(FILE *f, const struct target *t, uint64_t seed,
 	json_string(f, t->path);
 	fprintf(f, ",\"version\":\"%s\",\"size\":%llu,\"seed\":%llu,\"samples\":%u,"
 		"\"read_size\":%llu,\"bytes_read\":%llu,\"errors\":%u,\"rereads\":%u,"
-		"\"warm_latency_ms\":%.3f,\"threshold_ms\":%.3f,\"cold\":%u,\"cold_share\":%.4f,"
+		"\"warm_latency_ms\":%.3f,\"warm_max_ms\":%.3f,\"threshold_ms\":%.3f,\"cold\":%u,\"cold_share\":%.4f,"
 		"\"confidence\":0.95,\"cold_share_low\":%.4f,\"cold_share_high\":%.4f,"
 		"\"warmed_by_probe\":true,\"histogram\":[",
 		PACKAGE_VERSION, (unsigned long long)t->size, (unsigned long long)seed, r->samples,
 		(unsigned long long)r->read_size, (unsigned long long)r->bytes_read, r->errors,
-		r->rereads, ms(r->warm_ns), ms(r->threshold_ns), r->cold, r->share, r->low,
+		r->rereads, ms(r->warm_ns), ms(r->warm_max_ns), ms(r->threshold_ns), r->cold, r->share, r->low,
 		r->high);
 	for (i = 0; i < PROBE_HIST_BINS; i++) {
 		fprintf(f, "%s{\"below_us\":", i ? "," : "");

@@ -21,6 +21,20 @@ cold_share() {
 		'BEGIN { printf "%.6f\n", (d - w) / d }'
 }
 
+# settle: wait until no chunk has warmed for half a second. Whoever probes a
+# new block device (udev's blkid, if a udevd runs) reads its first and last
+# blocks: that must be over before the truth is taken.
+settle() {
+	local last=-1 now i
+
+	for ((i = 0; i < 40; i++)); do
+		now=$(simvol_stat warm)
+		[ "$now" = "$last" ] && return 0
+		last=$now
+		sleep 0.5
+	done
+}
+
 # within X LOW HIGH
 within() {
 	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
@@ -31,17 +45,19 @@ head -c $((64 << 20)) /dev/zero | tr '\0' 'p' >"$img"
 sum_before=$(sha256sum <"$img")
 
 # --- half hydrated ---
-simvol_start "$img" --latency 5 --concurrency 8 --chunk-size 64K || skip_all "cannot start the simulator"
+simvol_start "$img" --latency 20 --concurrency 8 --chunk-size 64K || skip_all "cannot start the simulator"
 dd if="$SIMVOL_DEV" of=/dev/null bs=1M count=32 iflag=direct status=none
+settle
 truth=$(cold_share)
-is "half hydrated: the simulator says half is cold" "$truth" 0.500000
+ok "half hydrated: the simulator says about half is cold ($truth)" within "$truth" 0.45 0.5
 read0=$(simvol_stat bytes_read)
 "$BLKHYDRATE" probe --json --samples 200 "$SIMVOL_DEV" >"$tmp/p.json" 2>"$tmp/err"
 is "probe exits 0" "$?" 0
 low=$(json_get "$tmp/p.json" cold_share_low)
 high=$(json_get "$tmp/p.json" cold_share_high)
 diag "estimate $(json_get "$tmp/p.json" cold_share) in [$low, $high]," \
-	"warm $(json_get "$tmp/p.json" warm_latency_ms) ms, threshold $(json_get "$tmp/p.json" threshold_ms) ms"
+	"warm $(json_get "$tmp/p.json" warm_latency_ms) ms (slowest $(json_get "$tmp/p.json" warm_max_ms))," \
+	"threshold $(json_get "$tmp/p.json" threshold_ms) ms"
 ok "half hydrated: true cold share $truth in [$low, $high]" within "$truth" "$low" "$high"
 said=$(json_get "$tmp/p.json" bytes_read)
 is "probe reads what it says it read" "$(($(simvol_stat bytes_read) - read0))" "$said"
@@ -56,9 +72,10 @@ ok "text output: bytes read and the warming" grep -q '^Read 264.0 KiB in all. Pr
 simvol_stop
 
 # --- hydrated at random places ---
-simvol_start "$img" --latency 5 --concurrency 16 --chunk-size 64K || skip_all "cannot start the simulator"
+simvol_start "$img" --latency 20 --concurrency 16 --chunk-size 64K || skip_all "cannot start the simulator"
 awk 'BEGIN { srand(7); for (i = 0; i < 1024; i++) if (rand() < 0.4) print i }' |
-	xargs -P 8 -I{} dd if="$SIMVOL_DEV" of=/dev/null bs=64K skip={} count=1 iflag=direct status=none
+	xargs -P 16 -I{} dd if="$SIMVOL_DEV" of=/dev/null bs=64K skip={} count=1 iflag=direct status=none
+settle
 covered=0
 for seed in 1 2 3 4 5; do
 	truth=$(cold_share)
@@ -70,9 +87,12 @@ for seed in 1 2 3 4 5; do
 done
 ok "random places: the truth in $covered of 5 intervals (at least 4)" [ "$covered" -ge 4 ]
 
-# The same seed reads the same places: the second run finds them all warm.
+# The same seed reads the same places: the second run finds them warm. (On a
+# loaded host a warm read may now and then take longer than the threshold:
+# a few such are allowed, a new set of places would be 40% cold.)
 "$BLKHYDRATE" probe --json --samples 100 --seed 1 "$SIMVOL_DEV" >"$tmp/p.json"
-is "the same seed again: every place already warm" "$(json_get "$tmp/p.json" cold)" 0
+cold=$(json_get "$tmp/p.json" cold)
+ok "the same seed again: the places are warm ($cold of 100 cold, at most 5)" [ "$cold" -le 5 ]
 simvol_stop
 is "the image is unchanged" "$(sha256sum <"$img")" "$sum_before"
 
