@@ -4,12 +4,13 @@
  * after milliseconds, and serves a limited number of fetches at once: below
  * that number (the knee) throughput grows with the depth, above it only the
  * latency does. So: double while a window's throughput rises by more than
- * AD_GAIN; at the first window that does not, hold the shallowest depth tried
- * whose throughput came within AD_HOLD_KEEP of the best. (Little's law from
- * the lowest latency seen would place the knee from one point, but latency
- * also grows in the host's own queues well before the volume's knee: it
- * guesses too shallow.) Then hold, and every AD_HOLD_WINDOWS windows try a
- * little deeper and a little shallower: a volume's speed changes as it warms.
+ * AD_GAIN (four times while it grows in step); at the first window that does
+ * not, hold a quarter more than the shallowest depth tried whose throughput
+ * came within AD_HOLD_KEEP of the best, or, when it holds the rate just as
+ * well, the shallower depth Little's law gives from the lowest latency seen
+ * (on its own it can guess too shallow: latency also grows in the host's own
+ * queues before the volume's knee). Then hold, and every AD_HOLD_WINDOWS windows try a little deeper and a
+ * little shallower: a volume's speed changes as it warms.
  */
 #include "config.h"
 
@@ -20,6 +21,8 @@
 #define AD_WINDOW_MAX_NS 3000000000ULL	/* ...and is judged after this even if thin */
 #define AD_GAIN 1.10			/* a rise smaller than 10% is noise */
 #define AD_HOLD_KEEP 0.95		/* a shallower depth may lose 5% */
+#define AD_HEADROOM 1.25		/* held above the shallowest good depth */
+#define AD_LINEAR 1.7			/* doubling gave this much: still far below the knee */
 #define AD_HOLD_WINDOWS 40		/* windows between probes */
 #define AD_DRIFT 0.30			/* a held rate moving this much means re-probe soon: */
 #define AD_DRIFT_WINDOWS 4		/* after this many windows */
@@ -51,7 +54,7 @@ static void set_depth(struct autodepth *ad, unsigned int d)
 	if (d != ad->depth) {
 		ad->depth = d;
 		ad->changes++;
-		ad->settling = true;
+		autodepth_settle(ad);
 	}
 }
 
@@ -99,19 +102,32 @@ static unsigned int shallowest_good(const struct autodepth *ad, double *rate)
 	return d;
 }
 
+/* Little's law: the depth that sustains @rate at the lowest latency seen, with headroom. */
+static unsigned int knee(const struct autodepth *ad, double rate)
+{
+	double bytes_per_read = ad->w_reads ? (double)ad->w_bytes / (double)ad->w_reads : 0;
+
+	if (!ad->lat_floor || bytes_per_read <= 0)
+		return ad->max;
+	return clamp(ad, up(rate / bytes_per_read * ad->lat_floor / 1e9 * AD_HEADROOM));
+}
+
+/* Go deeper: four times while throughput grows in step with the depth, else twice. */
 static void grow(struct autodepth *ad, unsigned int d, double rate)
 {
+	bool linear = ad->base_depth && rate >= ad->base_rate * AD_LINEAR;
+
 	ad->state = AD_GROW;
 	ad->base_rate = rate;
 	ad->base_depth = d;
 	tried(ad, d, rate);
-	set_depth(ad, clamp(ad, 2.0 * d));
+	set_depth(ad, clamp(ad, (linear ? 4.0 : 2.0) * d));
 }
 
 /* Judge one full window. */
 static void judge(struct autodepth *ad, double rate, bool limited)
 {
-	unsigned int d = ad->depth;
+	unsigned int d = ad->depth, k, little;
 
 	switch (ad->state) {
 	case AD_GROW:
@@ -123,12 +139,31 @@ static void judge(struct autodepth *ad, double rate, bool limited)
 			hold(ad, d, rate);
 			break;
 		}
-		/* No longer rising: hold the shallowest depth that got (nearly) the best. */
+		/*
+		 * No longer rising: hold the shallowest depth that got (nearly) the
+		 * best, and a quarter more, so that the volume never waits for our
+		 * next read between a completion and the submission that follows.
+		 */
 		tried(ad, d, rate);
-		d = shallowest_good(ad, &rate);
-		if (limited && d > ad->base_depth)
-			d = ad->base_depth;
-		hold(ad, d, rate);
+		k = clamp(ad, up(shallowest_good(ad, &rate) * AD_HEADROOM));
+		if (k > d)
+			k = d;
+		if (limited && k > ad->base_depth)
+			k = ad->base_depth;
+		hold(ad, k, rate);
+		/*
+		 * The doublings only bracket the knee. Little's law places it
+		 * inside: the rate times the lowest latency seen. Try that at once,
+		 * as a probe: kept if it holds the rate, which it does not when the
+		 * latency grew in the host before the volume's knee.
+		 */
+		little = knee(ad, rate);
+		if (little < k) {
+			ad->base_rate = rate;
+			ad->base_depth = k;
+			ad->state = AD_PROBE_DOWN;
+			set_depth(ad, little);
+		}
 		break;
 	case AD_HOLD:
 		ad->hold_rate = 0.75 * ad->hold_rate + 0.25 * rate;
@@ -178,14 +213,15 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 {
 	double rate;
 
-	if (ad->settling) {
-		ad->settling = false;
+	if (ad->settle_reads) {
+		ad->settle_reads = s->reads < ad->settle_reads ? ad->settle_reads - s->reads : 0;
 		return ad->depth;
 	}
 	ad->w_ns += s->ns;
 	ad->w_bytes += s->bytes;
 	ad->w_reads += s->reads;
 	ad->w_lat += s->lat_ns;
+	ad->w_inflight += s->inflight_ns;
 	ad->w_limited = ad->w_limited || s->limited;
 	if (ad->w_ns < (ad->state == AD_GROW ? AD_GROW_WINDOW_MIN_NS : AD_WINDOW_MIN_NS) ||
 	    !ad->w_reads)
@@ -194,13 +230,31 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 		return ad->depth;
 
 	rate = (double)ad->w_bytes * 1e9 / (double)ad->w_ns;
-	ad->rate = rate;
 	ad->lat = (double)ad->w_lat / (double)ad->w_reads;
+	/*
+	 * Little's law: throughput is reads in flight over latency. Both are
+	 * averaged over every read and every instant of the window, where
+	 * counting completions in it depends on where the window's edges fall
+	 * among the volume's bursts.
+	 */
+	if (ad->w_inflight && ad->lat > 0)
+		rate = (double)ad->w_inflight / (double)ad->w_ns / ad->lat * 1e9 *
+		       ((double)ad->w_bytes / (double)ad->w_reads);
+	ad->rate = rate;
+	if (!ad->lat_floor || ad->lat < ad->lat_floor)
+		ad->lat_floor = ad->lat;
 	ad->limited = ad->w_limited;
 	judge(ad, rate, ad->w_limited);
-	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = 0;
+	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = ad->w_inflight = 0;
 	ad->w_limited = false;
 	return ad->depth;
+}
+
+void autodepth_settle(struct autodepth *ad)
+{
+	ad->settle_reads = ad->depth;
+	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = ad->w_inflight = 0;
+	ad->w_limited = false;
 }
 
 unsigned int autodepth_chosen(const struct autodepth *ad)

@@ -19,6 +19,7 @@ struct ad_sample {
 	uint64_t bytes;
 	uint64_t reads;
 	uint64_t lat_ns;	/* sum of the latencies of those reads */
+	uint64_t inflight_ns;	/* reads in flight integrated over the tick; 0: unknown */
 	bool limited;		/* the device says it is at its own limit: do not grow */
 };
 
@@ -38,14 +39,19 @@ struct autodepth {
 	unsigned int changes;	/* depth changes so far */
 
 	/* The window being measured. */
-	uint64_t w_ns, w_bytes, w_reads, w_lat;
+	uint64_t w_ns, w_bytes, w_reads, w_lat, w_inflight;
 	bool w_limited;
-	bool settling;		/* drop the first tick after a change: the queue is refilling */
+	/*
+	 * After a change, ticks are dropped until this many reads completed:
+	 * one turnover of the new queue, before which latency lags behind.
+	 */
+	uint64_t settle_reads;
 
 	/* What was learnt. */
 	double base_rate;	/* bytes/s of the window before the step being judged */
 	unsigned int base_depth;
 	double hold_rate;	/* bytes/s at the held depth */
+	double lat_floor;	/* lowest mean latency of a window, ns; 0: none yet */
 	unsigned int ntried;	/* depths tried while growing, and their rates */
 	unsigned int tried_depth[AD_MAX_TRIED];
 	double tried_rate[AD_MAX_TRIED];
@@ -63,6 +69,9 @@ void autodepth_init(struct autodepth *ad, unsigned int min, unsigned int max,
 
 /* Feed one tick; returns the depth to use from now on. */
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s);
+
+/* The queue was disturbed (we paused, someone else used the device): let it settle. */
+void autodepth_settle(struct autodepth *ad);
 
 /* The depth settled on: the one in use, or during a probe the one probed from. */
 unsigned int autodepth_chosen(const struct autodepth *ad);

@@ -407,7 +407,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 	for (;;) {
 		struct __kernel_timespec ts;
 		struct io_uring_cqe *cqe;
-		uint64_t wait_ns = tick_ns ? tick_ns : 1000000000ULL, now;
+		uint64_t wait_ns = tick_ns ? tick_ns : 1000000000ULL, now, waited;
+		unsigned int held;
 		unsigned int head, seen = 0;
 
 		if (opts->stop && *opts->stop)
@@ -417,6 +418,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 			break;
 
 		now = elapsed(&e);
+		held = inflight;
+		waited = now;
 		if (tick_ns && next_tick > now && next_tick - now < wait_ns)
 			wait_ns = next_tick - now;
 		if (pace_ns && last_pace + pace_ns > now && last_pace + pace_ns - now < wait_ns)
@@ -447,6 +450,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 		io_uring_cq_advance(&e.ring, seen);
 
 		now = elapsed(&e);
+		/* Reads in flight only change as we reap: the count held while we waited. */
+		e.pace.inflight_ns += (uint64_t)held * (now - waited);
 		if (pace_ns && now >= last_pace + pace_ns) {
 			e.pace.ns = now - last_pace;
 			e.pace.limit = e.limit;

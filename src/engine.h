@@ -47,6 +47,7 @@ struct engine_pace {
 	uint64_t bytes;
 	uint64_t reads;		/* reads finished (whole blocks, after any short-read rest) */
 	uint64_t lat_ns;	/* their summed latency, first submission to last completion */
+	uint64_t inflight_ns;	/* reads in flight integrated over time: ns x reads */
 	unsigned int limit;	/* reads allowed in flight during that time */
 };
 

@@ -187,11 +187,12 @@ unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, siz
 		if (p->yielding)
 			return 1;
 		if (was && p->auto_depth)
-			p->ad.settling = true;	/* the queue refills: do not judge that */
+			autodepth_settle(&p->ad);	/* the queue refills: do not judge that */
 	}
 	if (p->auto_depth) {
 		s = (struct ad_sample){ .ns = ep->ns, .bytes = ep->bytes, .reads = ep->reads,
-					.lat_ns = ep->lat_ns, .limited = p->limited };
+					.lat_ns = ep->lat_ns, .inflight_ns = ep->inflight_ns,
+					.limited = p->limited };
 		p->depth = autodepth_update(&p->ad, &s);
 	}
 	return p->depth;

@@ -36,7 +36,7 @@ converge() {
 	diag "concurrency $conc: chosen depth $depth, $(json_get "$tmp/out.json" depth_changes) changes," \
 		"mean latency $(json_get "$tmp/out.json" latency_ms) ms"
 	ok "concurrency $conc: chosen depth $depth in [$lo, $hi]" \
-		[ "$depth" -ge "$lo" ] && [ "$depth" -le "$hi" ]
+		test "${depth:-0}" -ge "$lo" -a "${depth:-0}" -le "$hi"
 	ok "concurrency $conc: progress lines show the depth and latency" \
 		grep -q 'depth [0-9]* (auto.*MiB/s now, [0-9.]* ms a read' "$tmp/err"
 	is "concurrency $conc: every chunk warm" "$(simvol_stat warm)" "$(simvol_stat chunks)"

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "autodepth.h"
@@ -22,6 +23,7 @@ struct dev {
 	unsigned int limit_at;	/* report "limited" from this depth on; 0: never */
 	unsigned int noise;	/* percent */
 	unsigned int seed;
+	bool queue_known;	/* report the reads in flight over time */
 };
 
 static double jitter(struct dev *dv)
@@ -53,6 +55,7 @@ static unsigned int run(struct autodepth *ad, struct dev *dv, unsigned int ticks
 
 		s.bytes = (uint64_t)(s.reads * BLOCK);
 		s.lat_ns = (uint64_t)(s.reads * lat);
+		s.inflight_ns = dv->queue_known ? (uint64_t)d * TICK_NS : 0;
 		s.limited = dv->limit_at && d >= dv->limit_at;
 		d = autodepth_update(ad, &s);
 	}
@@ -60,16 +63,17 @@ static unsigned int run(struct autodepth *ad, struct dev *dv, unsigned int ticks
 }
 
 static void converges(unsigned int conc, double lat_ms, unsigned int lo, unsigned int hi,
-		      unsigned int noise)
+		      unsigned int noise, bool queue_known)
 {
-	struct dev dv = { .conc = conc, .lat_ns = lat_ms * 1e6, .noise = noise, .seed = conc };
+	struct dev dv = { .conc = conc, .lat_ns = lat_ms * 1e6, .noise = noise, .seed = conc,
+			  .queue_known = queue_known };
 	struct autodepth ad;
 	unsigned int d;
 
 	autodepth_init(&ad, 1, 128, 4);
 	d = run(&ad, &dv, 400);
-	ok(d >= lo && d <= hi, "concurrency %u, latency %.0f ms%s: depth %u in [%u, %u]", conc,
-	   lat_ms, noise ? ", noisy" : "", d, lo, hi);
+	ok(d >= lo && d <= hi, "concurrency %u, latency %.0f ms%s%s: depth %u in [%u, %u]", conc,
+	   lat_ms, noise ? ", noisy" : "", queue_known ? ", by Little's law" : "", d, lo, hi);
 }
 
 int main(void)
@@ -78,14 +82,16 @@ int main(void)
 	struct dev dv;
 	unsigned int d, changes;
 
-	plan(15);
+	plan(17);
 
-	converges(4, 2, 4, 8, 0);
-	converges(4, 40, 4, 8, 0);
-	converges(32, 10, 32, 48, 0);
-	converges(64, 2, 64, 96, 0);
-	converges(64, 40, 64, 96, 0);
-	converges(16, 10, 12, 32, 5);
+	converges(4, 2, 4, 8, 0, false);
+	converges(4, 40, 4, 8, 0, false);
+	converges(32, 10, 32, 48, 0, false);
+	converges(64, 2, 64, 96, 0, false);
+	converges(64, 40, 64, 96, 0, false);
+	converges(16, 10, 12, 32, 5, false);
+	converges(4, 40, 4, 8, 0, true);
+	converges(32, 10, 32, 48, 5, true);
 
 	/* A device at its own limit from depth 16: growth stops there. */
 	dv = (struct dev){ .conc = 64, .lat_ns = 10e6, .limit_at = 16 };
