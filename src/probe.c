@@ -8,9 +8,9 @@
  * it touches, which is why the same places serve as the warm reference right
  * after, spread over the run so that they see the same load. A read is cold
  * when slower than PROBE_COLD_FACTOR times the warm median plus
- * PROBE_COLD_MARGIN_NS, and than twice the slowest warm read: cold fetches
- * cost milliseconds to tens of milliseconds, warm reads a fraction of a
- * millisecond, but a busy host stretches the warm ones.
+ * PROBE_COLD_MARGIN_NS, and than twice the upper quartile of the warm reads:
+ * cold fetches cost milliseconds to tens of milliseconds, warm reads a
+ * fraction of a millisecond, but a busy host stretches the warm ones.
  */
 #include "config.h"
 
@@ -24,7 +24,7 @@
 
 #define PROBE_COLD_FACTOR 3
 #define PROBE_COLD_MARGIN_NS 2000000ULL
-#define PROBE_TAIL_FACTOR 2
+#define PROBE_TAIL_FACTOR 2	/* times the upper quartile of the warm re-reads */
 #define PROBE_READ_SIZE 4096
 #define BIN0_NS 32000ULL
 
@@ -126,7 +126,7 @@ static int cmp_u64(const void *a, const void *b)
 int probe_run(const struct target *t, unsigned int samples, uint64_t seed,
 	      volatile sig_atomic_t *stop, struct probe_result *r)
 {
-	uint64_t *off = NULL, *lat = NULL, warm[PROBE_REREADS];
+	uint64_t *off = NULL, *lat = NULL, warm[PROBE_REREADS], tail = 0;
 	uint64_t unit = t->align > PROBE_READ_SIZE ? t->align : PROBE_READ_SIZE;
 	unsigned int n, i, ok = 0;
 	void *buf = NULL;
@@ -181,10 +181,12 @@ int probe_run(const struct target *t, unsigned int samples, uint64_t seed,
 		qsort(warm, r->rereads, sizeof(warm[0]), cmp_u64);
 		r->warm_ns = warm[r->rereads / 2];
 		r->warm_max_ns = warm[r->rereads - 1];
+		/* The upper quartile, not the slowest: one hiccup must not hide every cold read. */
+		tail = warm[r->rereads * 3 / 4];
 	}
 	r->threshold_ns = PROBE_COLD_FACTOR * r->warm_ns + PROBE_COLD_MARGIN_NS;
-	if (r->threshold_ns < r->warm_max_ns * PROBE_TAIL_FACTOR)
-		r->threshold_ns = r->warm_max_ns * PROBE_TAIL_FACTOR;
+	if (r->threshold_ns < tail * PROBE_TAIL_FACTOR)
+		r->threshold_ns = tail * PROBE_TAIL_FACTOR;
 	for (i = 0; i < ok; i++) {
 		unsigned int b = probe_bin(lat[i]);
 		int cold = lat[i] > r->threshold_ns;
