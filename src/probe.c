@@ -10,7 +10,9 @@
  * when slower than PROBE_COLD_FACTOR times the warm median plus
  * PROBE_COLD_MARGIN_NS, and than twice the upper quartile of the warm reads:
  * cold fetches cost milliseconds to tens of milliseconds, warm reads a
- * fraction of a millisecond, but a busy host stretches the warm ones.
+ * fraction of a millisecond. A busy host stretches some warm reads past that;
+ * when a few samples lie just above it and a clear gap follows, the threshold
+ * moves into the gap (probe_threshold()).
  */
 #include "config.h"
 
@@ -100,6 +102,25 @@ uint64_t probe_bin_upper_us(unsigned int i)
 	return i < PROBE_HIST_BINS - 1 ? (BIN0_NS << i) / 1000 : 0;
 }
 
+uint64_t probe_threshold(const uint64_t *sorted, unsigned int n, uint64_t floor_ns)
+{
+	uint64_t prev = floor_ns;
+	unsigned int i, above = 0;
+
+	for (i = 0; i < n; i++) {
+		if (sorted[i] <= floor_ns)
+			continue;
+		if (sorted[i] >= prev * PROBE_GAP) {
+			if ((uint64_t)above * 100 > (uint64_t)n * PROBE_STRETCHED)
+				break;
+			return (uint64_t)root((double)prev * (double)sorted[i]);
+		}
+		prev = sorted[i];
+		above++;
+	}
+	return floor_ns;
+}
+
 /* Time one read. Returns 0, or -errno. */
 static int timed_read(const struct target *t, void *buf, uint64_t len, uint64_t off,
 		      uint64_t *ns)
@@ -187,6 +208,8 @@ int probe_run(const struct target *t, unsigned int samples, uint64_t seed,
 	r->threshold_ns = PROBE_COLD_FACTOR * r->warm_ns + PROBE_COLD_MARGIN_NS;
 	if (r->threshold_ns < tail * PROBE_TAIL_FACTOR)
 		r->threshold_ns = tail * PROBE_TAIL_FACTOR;
+	qsort(lat, ok, sizeof(lat[0]), cmp_u64);
+	r->threshold_ns = probe_threshold(lat, ok, r->threshold_ns);
 	for (i = 0; i < ok; i++) {
 		unsigned int b = probe_bin(lat[i]);
 		int cold = lat[i] > r->threshold_ns;

@@ -19,6 +19,8 @@
 #define PROBE_REREADS 16
 #define PROBE_HIST_BINS 17	/* bin i: under 32 us << i; the last: the rest */
 #define PROBE_Z95 1.959964
+#define PROBE_GAP 3		/* a gap in latency this wide separates warm from cold */
+#define PROBE_STRETCHED 10	/* at most this percent of samples may be stretched warm reads */
 
 struct probe_result {
 	unsigned int samples;	/* reads timed */
@@ -46,6 +48,14 @@ unsigned int probe_offsets(uint64_t size, uint64_t unit, unsigned int n, uint64_
 
 /* Wilson score interval of @k successes in @n trials at normal quantile @z. */
 void probe_wilson(unsigned int k, unsigned int n, double z, double *low, double *high);
+
+/*
+ * The cold threshold over @n sample latencies sorted ascending, from the warm
+ * reference @floor_ns: @floor_ns, or higher when a few samples just above it
+ * are followed by a clear gap (the next one at least PROBE_GAP times slower):
+ * those few were warm reads a busy host stretched, the cold ones come after.
+ */
+uint64_t probe_threshold(const uint64_t *sorted, unsigned int n, uint64_t floor_ns);
 
 /* Histogram bin of a latency. */
 unsigned int probe_bin(uint64_t ns);

@@ -22,9 +22,10 @@ int main(void)
 	static uint64_t a[1000], b[1000], c[1000];
 	uint64_t size = 10ULL << 30, unit = 4096;
 	unsigned int n, i, bad = 0;
+	uint64_t v;
 	double lo, hi;
 
-	plan(11);
+	plan(15);
 
 	n = probe_offsets(size, unit, 1000, 42, a);
 	for (i = 0; i < n; i++)
@@ -55,5 +56,29 @@ int main(void)
 	   "10 ms falls under 16.4 ms");
 	ok(probe_bin(~0ULL) == PROBE_HIST_BINS - 1 && !probe_bin_upper_us(PROBE_HIST_BINS - 1),
 	   "the last bin is open");
+	/* Thresholds: 100 warm at 60 us, a few stretched to 2.5-3.5 ms, cold at 20+ ms. */
+	for (i = 0; i < 100; i++)
+		a[i] = 60000;
+	a[100] = 2500000, a[101] = 3000000, a[102] = 3500000;
+	for (i = 103; i < 200; i++)
+		a[i] = 20000000 + i * 10000;
+	v = probe_threshold(a, 200, 2200000);
+	ok(v > 3500000 && v < 20000000, "3 stretched warm reads, then a gap: threshold %.1f ms in it",
+	   v / 1e6);
+	for (i = 0; i < 200; i++)
+		a[i] = 20000000 + i * 200000;
+	v = probe_threshold(a, 200, 2200000);
+	ok(v < 20000000, "all cold: every read over the threshold (%.1f ms)", v / 1e6);
+	for (i = 0; i < 100; i++)
+		a[i] = 60000;
+	for (; i < 160; i++)
+		a[i] = 2500000 + i * 10000;
+	for (; i < 200; i++)
+		a[i] = 20000000;
+	v = probe_threshold(a, 200, 2200000);
+	ok(v == 2200000, "60 reads between 2.5 and 4 ms are too many to be stretched warm ones");
+	for (i = 0; i < 200; i++)
+		a[i] = 60000 + i;
+	ok(probe_threshold(a, 200, 2200000) == 2200000, "all warm: the threshold stays");
 	return exit_status();
 }
