@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Description: auto queue depth on the lazy-volume simulator. For two
-# concurrency caps (4 and 32 fetches at once, 40 ms a fetch) hydrate with the
+# concurrency caps (4 and 32 fetches at once, 100 ms a fetch: far above what
+# a busy test machine adds to a read) hydrate with the
 # default --queue-depth auto: the depth chosen is reported in the progress
 # lines and the JSON summary and lands near the cap's knee (between the cap
 # and twice the cap: past the knee deeper only adds latency). A fixed depth
@@ -24,7 +25,7 @@ converge() {
 	local conc=$1 size=$2 lo=$3 hi=$4 depth
 
 	image "$tmp/vol.img" "$size"
-	simvol_start "$tmp/vol.img" --latency 40 --concurrency "$conc" --bandwidth 0 \
+	simvol_start "$tmp/vol.img" --latency 100 --concurrency "$conc" --bandwidth 0 \
 		--chunk-size 128K || skip_all "cannot start the simulator"
 	"$BLKHYDRATE" hydrate --json --progress=always --block-size 128K "$SIMVOL_DEV" \
 		>"$tmp/out.json" 2>"$tmp/err"
@@ -43,8 +44,8 @@ converge() {
 	simvol_stop
 }
 
-converge 4 $((48 << 20)) 4 8
-converge 32 $((256 << 20)) 32 64
+converge 4 $((24 << 20)) 4 8
+converge 32 $((192 << 20)) 32 64
 
 image "$tmp/vol.img" $((8 << 20))
 simvol_start "$tmp/vol.img" --latency 1 --concurrency 8 || skip_all "cannot start the simulator"

@@ -45,13 +45,14 @@ head -c $((64 << 20)) /dev/zero | tr '\0' 'p' >"$img"
 sum_before=$(sha256sum <"$img")
 
 # --- half hydrated ---
-simvol_start "$img" --latency 20 --concurrency 8 --chunk-size 64K || skip_all "cannot start the simulator"
+# 100 ms a cold fetch: far above what a busy test machine adds to a warm read.
+simvol_start "$img" --latency 100 --concurrency 8 --chunk-size 64K || skip_all "cannot start the simulator"
 dd if="$SIMVOL_DEV" of=/dev/null bs=1M count=32 iflag=direct status=none
 settle
 truth=$(cold_share)
 ok "half hydrated: the simulator says about half is cold ($truth)" within "$truth" 0.45 0.5
 read0=$(simvol_stat bytes_read)
-"$BLKHYDRATE" probe --json --samples 200 "$SIMVOL_DEV" >"$tmp/p.json" 2>"$tmp/err"
+"$BLKHYDRATE" probe --json --samples 100 "$SIMVOL_DEV" >"$tmp/p.json" 2>"$tmp/err"
 is "probe exits 0" "$?" 0
 low=$(json_get "$tmp/p.json" cold_share_low)
 high=$(json_get "$tmp/p.json" cold_share_high)
@@ -61,25 +62,25 @@ diag "estimate $(json_get "$tmp/p.json" cold_share) in [$low, $high]," \
 ok "half hydrated: true cold share $truth in [$low, $high]" within "$truth" "$low" "$high"
 said=$(json_get "$tmp/p.json" bytes_read)
 is "probe reads what it says it read" "$(($(simvol_stat bytes_read) - read0))" "$said"
-is "which is (samples + 16 re-reads) x 4 KiB" "$said" $(((200 + 16) * 4096))
-is "probe says how many bytes it read" "$(json_get "$tmp/p.json" samples)" 200
+is "which is (samples + 16 re-reads) x 4 KiB" "$said" $(((100 + 16) * 4096))
+is "probe says how many bytes it read" "$(json_get "$tmp/p.json" samples)" 100
 ok "probe says it warmed what it read" grep -q '"warmed_by_probe":true' "$tmp/p.json"
 
-"$BLKHYDRATE" probe --samples 50 --seed 9 "$SIMVOL_DEV" >"$tmp/p.txt" 2>&1
+"$BLKHYDRATE" probe --samples 20 --seed 9 "$SIMVOL_DEV" >"$tmp/p.txt" 2>&1
 ok "text output: the interval" grep -q '^Cold: .* (95% interval .* to .*)$' "$tmp/p.txt"
 ok "text output: the histogram" grep -q '^Latency histogram:' "$tmp/p.txt"
-ok "text output: bytes read and the warming" grep -q '^Read 264.0 KiB in all. Probing warmed' "$tmp/p.txt"
+ok "text output: bytes read and the warming" grep -q '^Read 144.0 KiB in all. Probing warmed' "$tmp/p.txt"
 simvol_stop
 
 # --- hydrated at random places ---
-simvol_start "$img" --latency 20 --concurrency 16 --chunk-size 64K || skip_all "cannot start the simulator"
+simvol_start "$img" --latency 100 --concurrency 64 --chunk-size 64K || skip_all "cannot start the simulator"
 awk 'BEGIN { srand(7); for (i = 0; i < 1024; i++) if (rand() < 0.4) print i }' |
-	xargs -P 16 -I{} dd if="$SIMVOL_DEV" of=/dev/null bs=64K skip={} count=1 iflag=direct status=none
+	xargs -P 32 -I{} dd if="$SIMVOL_DEV" of=/dev/null bs=64K skip={} count=1 iflag=direct status=none
 settle
 covered=0
 for seed in 1 2 3 4 5; do
 	truth=$(cold_share)
-	"$BLKHYDRATE" probe --json --samples 100 --seed "$seed" "$SIMVOL_DEV" >"$tmp/p.json"
+	"$BLKHYDRATE" probe --json --samples 80 --seed "$seed" "$SIMVOL_DEV" >"$tmp/p.json"
 	low=$(json_get "$tmp/p.json" cold_share_low)
 	high=$(json_get "$tmp/p.json" cold_share_high)
 	diag "seed $seed: truth $truth, estimate $(json_get "$tmp/p.json" cold_share) in [$low, $high]"
@@ -90,9 +91,10 @@ ok "random places: the truth in $covered of 5 intervals (at least 4)" [ "$covere
 # The same seed reads the same places: the second run finds them warm. (On a
 # loaded host a warm read may now and then take longer than the threshold:
 # a few such are allowed, a new set of places would be 40% cold.)
-"$BLKHYDRATE" probe --json --samples 100 --seed 1 "$SIMVOL_DEV" >"$tmp/p.json"
+"$BLKHYDRATE" probe --json --samples 80 --seed 1 "$SIMVOL_DEV" >"$tmp/p.json"
 cold=$(json_get "$tmp/p.json" cold)
-ok "the same seed again: the places are warm ($cold of 100 cold, at most 5)" [ "$cold" -le 5 ]
+ok "the same seed and samples again: the places are warm ($cold of 80 cold, at most 4)" \
+	[ "$cold" -le 4 ]
 simvol_stop
 is "the image is unchanged" "$(sha256sum <"$img")" "$sum_before"
 
