@@ -4,7 +4,7 @@
 # bench.sh - measure blkhydrate against the tools AWS documents for volume
 # initialization (dd and fio), on a simulated lazy volume and on a hot one.
 #
-#   bench/bench.sh [--sweep | --sweep-only | --only SECTION] [BUILD_DIR]
+#   bench/bench.sh [--sweep | --sweep-only] [--adapt | --adapt-only] [--only SECTION] [BUILD_DIR]
 #
 # Run as root after a build. BUILD_DIR defaults to ../_build relative to this
 # script. Sections:
@@ -23,6 +23,9 @@
 #          limit for the model's bytes.
 #   sweep  (--sweep) blkhydrate over a grid of queue depth x block size x
 #          strides, each on a fresh cold volume of BENCH_SWEEP_SIZE.
+#   adapt  (--adapt) auto queue depth against the best fixed depth, on
+#          simulated volumes of each concurrency cap x latency: a sweep of
+#          fixed depths, then auto; auto's time next to the best fixed one's.
 #
 # Knobs (environment):
 #   BENCH_SIZE=4G            cold volume size (about 90% data, 10% holes)
@@ -42,6 +45,12 @@
 #   BENCH_SWEEP_SIZE=1G      sweep volume size
 #   BENCH_SWEEP_QD="16 32 64 128"  BENCH_SWEEP_BS="256K 512K 1M"
 #   BENCH_SWEEP_STRIDES="1 4 16"
+#   BENCH_ADAPT_CONC="4 64"  BENCH_ADAPT_LAT="2 40" (ms)
+#   BENCH_ADAPT_QD="2 4 8 16 32 64 128"  fixed depths (those under a quarter
+#                            of the cap are skipped: they cannot be the best)
+#   BENCH_ADAPT_SECONDS=8    volume size: this many seconds at the cap's rate
+#   BENCH_ADAPT_HOST=1200    MiB/s the host's simulator stack can serve at most
+#   BENCH_ADAPT_MAX_SIZE=4096  MiB, at most
 #
 # Exits 1 if any tool failed or a cold run left a chunk cold, 2 on bad usage
 # or a missing prerequisite. Everything it creates (work dir under /var/tmp,
@@ -56,7 +65,9 @@ usage() {
 Options:
   --sweep        also run the blkhydrate parameter sweep (after cold and hot)
   --sweep-only   run only the sweep
-  --only SECTION run only cold, hot, prio or sweep
+  --adapt        also run the auto depth comparison
+  --adapt-only   run only the auto depth comparison
+  --only SECTION run only cold, hot, prio, sweep or adapt
   -h, --help     this help; the knobs are described at the top of the script
 EOF
 }
@@ -66,20 +77,23 @@ die() {
 	exit 2
 }
 
-do_cold=1 do_hot=1 do_prio=1 do_sweep=0 build_arg=
+do_cold=1 do_hot=1 do_prio=1 do_sweep=0 do_adapt=0 build_arg=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sweep) do_sweep=1 ;;
 	--sweep-only) do_sweep=1 do_cold=0 do_hot=0 do_prio=0 ;;
+	--adapt) do_adapt=1 ;;
+	--adapt-only) do_adapt=1 do_cold=0 do_hot=0 do_prio=0 do_sweep=0 ;;
 	--only)
 		[ $# -ge 2 ] || die "--only needs a section"
-		do_cold=0 do_hot=0 do_prio=0 do_sweep=0
+		do_cold=0 do_hot=0 do_prio=0 do_sweep=0 do_adapt=0
 		case $2 in
 		cold) do_cold=1 ;;
 		hot) do_hot=1 ;;
 		prio) do_prio=1 ;;
 		sweep) do_sweep=1 ;;
-		*) die "--only: cold, hot, prio or sweep" ;;
+		adapt) do_adapt=1 ;;
+		*) die "--only: cold, hot, prio, sweep or adapt" ;;
 		esac
 		shift
 		;;
@@ -113,6 +127,12 @@ BENCH_PRIO_FREE=${BENCH_PRIO_FREE:-25}
 BENCH_SWEEP_QD=${BENCH_SWEEP_QD:-16 32 64 128}
 BENCH_SWEEP_BS=${BENCH_SWEEP_BS:-256K 512K 1M}
 BENCH_SWEEP_STRIDES=${BENCH_SWEEP_STRIDES:-1 4 16}
+BENCH_ADAPT_CONC=${BENCH_ADAPT_CONC:-4 64}
+BENCH_ADAPT_LAT=${BENCH_ADAPT_LAT:-2 40}
+BENCH_ADAPT_QD=${BENCH_ADAPT_QD:-2 4 8 16 32 64 128}
+BENCH_ADAPT_SECONDS=${BENCH_ADAPT_SECONDS:-8}
+BENCH_ADAPT_HOST=${BENCH_ADAPT_HOST:-1200}
+BENCH_ADAPT_MAX_SIZE=${BENCH_ADAPT_MAX_SIZE:-4096}
 
 BLKHYDRATE=$build/blkhydrate
 LAZYSIM=$build/tools/lazysim
@@ -130,7 +150,7 @@ case $BENCH_REPEAT in '' | *[!0-9]* | 0) die "BENCH_REPEAT: a positive number" ;
 
 # shellcheck source=../tests/lib/simvol.sh disable=SC1091
 . "$srcdir/tests/lib/simvol.sh"
-if [ $((do_cold + do_sweep + do_prio)) -gt 0 ]; then
+if [ $((do_cold + do_sweep + do_prio + do_adapt)) -gt 0 ]; then
 	why=$(simvol_need) || die "cannot simulate a lazy volume: $why"
 fi
 
@@ -600,7 +620,7 @@ if [ "$do_hot" = 1 ]; then
 	for s in "${bh_settings[@]}"; do
 		[ -z "${seen["x$s"]:-}" ] || continue
 		seen["x$s"]=1
-		label="blkhydrate ${s:-(defaults: -d 64 -b 512K -s 4)}"
+		label="blkhydrate ${s:-(defaults: -d auto -b 512K -s 4)}"
 		# shellcheck disable=SC2086 # word splitting of the options is wanted
 		hot_runs blkhydrate $s || continue
 		printf '%-46s| %8s | %s\n' "$label" "$h_med" "$h_all"
@@ -840,7 +860,7 @@ if [ "$do_sweep" = 1 ]; then
 					note=FAILED
 				fi
 				[ -n "$sweep_floor" ] || read -r _ _ sweep_floor < <(sim_floor "$base.stats")
-				[ "$qd/$bs/$sn" = 64/512K/4 ] && note="${note:+$note }default"
+				[ "$qd/$bs/$sn" = 64/512K/4 ] && note="${note:+$note }old default"
 				row=$(printf '%5s %6s %7s | %7.2f | %6.3fx | %5.2f | %7.1f | %9s | %s' \
 				      "$qd" "$bs" "$sn" "$r_wall" \
 				      "$(awk -v w="$r_wall" -v f="$sweep_floor" 'BEGIN { print (f > 0 ? w / f : 0) }')" \
@@ -864,6 +884,86 @@ if [ "$do_sweep" = 1 ]; then
 	printf '%s\n' "${rows[@]}"
 	[ -z "$best_row" ] || echo "fastest: $best_row ($best_w s)"
 	echo "(sweep section: $((SECONDS - t0)) s)"
+	echo
+fi
+
+# --------------------------------------------------------------- adapt ------
+# adapt_run LABEL IMAGE BYTES OPTS...: one run on a fresh simulated volume;
+# sets a_s (blkhydrate's own seconds) and a_depth (the depth it reports).
+a_s='' a_depth=''
+adapt_run() {
+	local label=$1 img=$2 want=$3 base=$work/adapt why
+
+	shift 3
+	a_s='' a_depth=''
+	if ! simvol_start "$img" --latency "$a_lat" --concurrency "$a_conc" --bandwidth 0 \
+			--chunk-size 512K; then
+		fail "adapt $label: cannot start the simulator"
+		return 1
+	fi
+	timed "$base" "$BLKHYDRATE" hydrate --json --progress=never "$@" "$SIMVOL_DEV"
+	cp "$SIMVOL_MNT/stats" "$base.stats"
+	simvol_stop
+	if [ "$r_rc" != 0 ]; then
+		fail "adapt $label: exit status $r_rc"
+		return 1
+	elif ! why=$(check_output blkhydrate "$base" "$want"); then
+		fail "adapt $label: $why"
+		return 1
+	fi
+	a_s=$(json_val "$base.out" seconds)
+	a_depth=$(json_val "$base.out" queue_depth)
+}
+
+if [ "$do_adapt" = 1 ]; then
+	t0=$SECONDS
+	echo "Auto depth: fixed depths against --queue-depth auto, on fresh simulated volumes"
+	echo "-------------------------------------------------------------------------------"
+	echo "Simulator: 512K chunks, no shared bandwidth cap: CONC fetches at once, LAT ms each."
+	echo "Command: blkhydrate hydrate --json --progress=never [-d QD] \$DEV; times are"
+	echo "blkhydrate's own (its JSON seconds), volume sized for about $BENCH_ADAPT_SECONDS s at the cap."
+	summary=()
+	for a_conc in $BENCH_ADAPT_CONC; do
+		for a_lat in $BENCH_ADAPT_LAT; do
+			mibs=$(awk -v c="$a_conc" -v l="$a_lat" -v h="$BENCH_ADAPT_HOST" \
+				'BEGIN { r = c * 0.5 / (l / 1000); print int(r < h ? r : h) }')
+			size=$(awk -v r="$mibs" -v s="$BENCH_ADAPT_SECONDS" -v m="$BENCH_ADAPT_MAX_SIZE" \
+				'BEGIN { v = int(r * s / 64) * 64; if (v < 256) v = 256; if (v > m) v = m; print v }')
+			img=$work/adapt.img
+			head -c $((size * MiB)) /dev/zero | tr '\0' 'a' >"$img" || die "cannot write $img"
+			prime "$img"
+			echo
+			echo "concurrency $a_conc, latency $a_lat ms: $size MiB (cap $mibs MiB/s)"
+			best_s='' best_qd=''
+			for qd in $BENCH_ADAPT_QD; do
+				if [ $((qd * 4)) -lt "$a_conc" ]; then
+					printf '  -d %-5s skipped (under a quarter of the cap)\n' "$qd"
+					continue
+				fi
+				adapt_run "-d $qd" "$img" $((size * MiB)) -d "$qd" || continue
+				printf '  -d %-5s %7.2f s  %7.1f MiB/s\n' "$qd" "$a_s" \
+				       "$(awk -v s="$a_s" -v m="$size" 'BEGIN { print m / s }')"
+				if [ -z "$best_s" ] || awk -v a="$a_s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
+					best_s=$a_s best_qd=$qd
+				fi
+			done
+			adapt_run auto "$img" $((size * MiB)) || continue
+			printf '  auto     %7.2f s  %7.1f MiB/s  (settled on depth %s)\n' "$a_s" \
+			       "$(awk -v s="$a_s" -v m="$size" 'BEGIN { print m / s }')" "$a_depth"
+			summary+=("$(printf '%4s %5s | %6s MiB | %3s at %7.2f s | %3s at %7.2f s | %+6.1f%%' \
+				"$a_conc" "$a_lat" "$size" "$best_qd" "$best_s" "$a_depth" "$a_s" \
+				"$(awk -v a="$a_s" -v b="$best_s" 'BEGIN { print 100 * (a - b) / b }')")")
+			rm -f "$img"
+		done
+	done
+	echo
+	printf '%4s %5s | %10s | %-16s | %-16s | %s\n' conc "lat" size "best fixed" "auto (depth)" \
+	       "auto vs best"
+	printf '%s\n' "-----------+------------+------------------+------------------+-------------"
+	printf '%s\n' "${summary[@]}"
+	echo "(auto vs best: auto's time over the best fixed depth's, + is slower. Auto starts"
+	echo " at depth 4 and pays for finding the knee once: on short volumes that shows.)"
+	echo "(adapt section: $((SECONDS - t0)) s)"
 	echo
 fi
 

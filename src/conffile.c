@@ -23,7 +23,7 @@
 
 static const char *const known_keys[] = {
 	"priority", "queue-depth", "block-size", "strides", "rate", "mode", "progress",
-	"only-priority", "hydrate-ebs", "hydrate-match", "skip-match",
+	"only-priority", "hydrate-ebs", "hydrate-match", "skip-match", "ioprio", "yield",
 };
 
 static bool known(const char *key)

@@ -29,6 +29,7 @@ struct slot {
 	uint64_t len;	   /* bytes asked (aligned) */
 	uint64_t want;	   /* bytes that exist there (len clipped to the target size) */
 	uint64_t got;	   /* bytes read so far (short reads) */
+	uint64_t start_ns; /* first submission, for the latency a depth controller sees */
 	char *buf;
 	unsigned int index;
 };
@@ -47,6 +48,8 @@ struct engine {
 	bool fixed_files;
 	uint64_t start_ns;
 	uint64_t issued;	/* bytes submitted, for the rate cap */
+	unsigned int limit;	/* reads allowed in flight now, <= queue depth */
+	struct engine_pace pace;	/* since the last pace call */
 };
 
 uint64_t engine_now_ns(void)
@@ -149,6 +152,7 @@ static void slot_submit(struct engine *e, struct slot *sl)
 		io_uring_prep_read(sqe, fd, sl->buf + sl->got, len, off);
 	if (e->fixed_files)
 		sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->ioprio = e->opts->ioprio;
 	io_uring_sqe_set_data(sqe, sl);
 }
 
@@ -174,7 +178,7 @@ static unsigned int fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 	unsigned int queued = 0;
 	size_t tries;
 
-	while (e->nfree && !stopping) {
+	while (e->nfree && e->opts->queue_depth - e->nfree < e->limit && !stopping) {
 		struct range r;
 		struct job *j = NULL;
 
@@ -200,6 +204,7 @@ static unsigned int fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 		sl->want = r.off >= j->target->size ? 0 :
 			   (r.len < j->target->size - r.off ? r.len : j->target->size - r.off);
 		sl->got = 0;
+		sl->start_ns = engine_now_ns();
 		j->inflight++;
 		e->issued += r.len;
 		slot_submit(e, sl);
@@ -243,6 +248,7 @@ static bool complete_one(struct engine *e, struct slot *sl, int res)
 			n = sl->want - sl->got;
 		sl->got += n;
 		j->done += n;
+		e->pace.bytes += n;
 		if (res > 0 && sl->got < sl->want) {
 			/* Short read: ask for the rest, as liburing's examples do. */
 			slot_submit(e, sl);
@@ -252,6 +258,8 @@ static bool complete_one(struct engine *e, struct slot *sl, int res)
 			slot_fail(j, sl, -EIO);	/* end of data before the end of the target */
 	}
 	j->inflight--;
+	e->pace.reads++;
+	e->pace.lat_ns += engine_now_ns() - sl->start_ns;
 	e->free[e->nfree++] = sl->index;
 	return false;
 }
@@ -374,6 +382,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 {
 	struct engine e;
 	uint64_t tick_ns = (uint64_t)opts->tick_ms * 1000000ULL, next_tick;
+	uint64_t pace_ns = opts->pace ? (uint64_t)opts->pace_ms * 1000000ULL : 0, last_pace = 0;
 	unsigned int inflight = 0;
 	bool stopping = false;
 	size_t i;
@@ -384,6 +393,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 	e.opts = opts;
 	e.jobs = jobs;
 	e.njobs = njobs;
+	e.limit = opts->start_depth && opts->start_depth < opts->queue_depth ?
+		  opts->start_depth : opts->queue_depth;
 	rc = engine_setup(&e);
 	if (rc)
 		return rc;
@@ -396,7 +407,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 	for (;;) {
 		struct __kernel_timespec ts;
 		struct io_uring_cqe *cqe;
-		uint64_t wait_ns = tick_ns ? tick_ns : 1000000000ULL, now;
+		uint64_t wait_ns = tick_ns ? tick_ns : 1000000000ULL, now, waited;
+		unsigned int held;
 		unsigned int head, seen = 0;
 
 		if (opts->stop && *opts->stop)
@@ -406,8 +418,12 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 			break;
 
 		now = elapsed(&e);
+		held = inflight;
+		waited = now;
 		if (tick_ns && next_tick > now && next_tick - now < wait_ns)
 			wait_ns = next_tick - now;
+		if (pace_ns && last_pace + pace_ns > now && last_pace + pace_ns - now < wait_ns)
+			wait_ns = last_pace + pace_ns - now;
 		ts.tv_sec = (long long)(wait_ns / 1000000000ULL);
 		ts.tv_nsec = (long long)(wait_ns % 1000000000ULL);
 		rc = io_uring_submit_and_wait_timeout(&e.ring, &cqe, inflight ? 1 : 0, &ts, NULL);
@@ -434,6 +450,19 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 		io_uring_cq_advance(&e.ring, seen);
 
 		now = elapsed(&e);
+		/* Reads in flight only change as we reap: the count held while we waited. */
+		e.pace.inflight_ns += (uint64_t)held * (now - waited);
+		if (pace_ns && now >= last_pace + pace_ns) {
+			e.pace.ns = now - last_pace;
+			e.pace.limit = e.limit;
+			e.limit = opts->pace(&e.pace, jobs, njobs, opts->arg);
+			if (e.limit < 1)
+				e.limit = 1;
+			if (e.limit > opts->queue_depth)
+				e.limit = opts->queue_depth;
+			memset(&e.pace, 0, sizeof(e.pace));
+			last_pace = now;
+		}
 		if (tick_ns && now >= next_tick) {
 			if (opts->progress)
 				opts->progress(jobs, njobs, now, opts->arg);

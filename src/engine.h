@@ -41,8 +41,20 @@ struct job {
 	struct rangecursor *cursors;
 };
 
+/* What completed since the last pace call, for a depth controller. */
+struct engine_pace {
+	uint64_t ns;		/* since the last call */
+	uint64_t bytes;
+	uint64_t reads;		/* reads finished (whole blocks, after any short-read rest) */
+	uint64_t lat_ns;	/* their summed latency, first submission to last completion */
+	uint64_t inflight_ns;	/* reads in flight integrated over time: ns x reads */
+	unsigned int limit;	/* reads allowed in flight during that time */
+};
+
 struct engine_opts {
-	unsigned int queue_depth;
+	unsigned int queue_depth;	/* slots and buffers: the most ever in flight */
+	unsigned int start_depth;	/* reads allowed in flight at first; 0: queue_depth */
+	uint16_t ioprio;		/* SQE ioprio of every read; 0: the task's own */
 	uint64_t block_size;
 	unsigned int strides;	/* per job */
 	uint64_t rate;		/* bytes per second over all jobs; 0: no cap */
@@ -51,6 +63,13 @@ struct engine_opts {
 			 void *arg);
 	/* Called when a job finishes a phase (the priority classes end at npriority). */
 	void (*phase_done)(const struct job *job, size_t phase, void *arg);
+	/*
+	 * Called every pace_ms with what completed since the last call; returns
+	 * the reads allowed in flight from now on (clamped to 1..queue_depth).
+	 */
+	unsigned int pace_ms;
+	unsigned int (*pace)(const struct engine_pace *p, const struct job *jobs, size_t njobs,
+			     void *arg);
 	void *arg;
 	volatile sig_atomic_t *stop;	/* set from a signal handler: drain and return */
 };

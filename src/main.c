@@ -33,9 +33,12 @@
 #include "ledger.h"
 #include "listing.h"
 #include "notify.h"
+#include "ioprio.h"
 #include "options.h"
+#include "pace.h"
 #include "plan.h"
 #include "policy.h"
+#include "probe.h"
 #include "range.h"
 #include "report.h"
 #include "runstate.h"
@@ -68,6 +71,8 @@ enum {
 	SET_PROGRESS = 1 << 4,
 	SET_MODE = 1 << 5,
 	SET_ONLY = 1 << 6,
+	SET_IOPRIO = 1 << 7,
+	SET_YIELD = 1 << 8,
 };
 
 struct ctl {
@@ -107,6 +112,7 @@ static void __attribute__((noreturn)) usage_main(void)
 	      " list         show every whole disk, what is on it, and whether it would be hydrated\n"
 	      " status       show running and finished attach hydrations\n"
 	      " discover     decide one disk, as KEY=VALUE lines (the udev rule calls it)\n"
+	      " probe        estimate how cold a target is from a few small timed reads\n"
 	      "\n"
 	      "Options:\n"
 	      " -h, --help     display this help\n"
@@ -140,13 +146,16 @@ static void __attribute__((noreturn)) usage_cmd(const char *cmd)
 	       " -u, --used                read only the space the mounted file systems use\n"
 	       "     --only-priority       read the priority files only\n"
 	       " -c, --config <file>       configuration file (default %s)\n"
-	       " -d, --queue-depth <n>     reads in flight (default %u)\n"
+	       " -d, --queue-depth <n>     reads in flight, or auto: measured (default auto)\n"
 	       " -b, --block-size <size>   bytes per read (default %uK)\n"
 	       " -s, --strides <n>         parts of a target read side by side (default %u)\n",
-	       DEFAULT_CONFIG_FILE, DEFAULT_QUEUE_DEPTH, DEFAULT_BLOCK_SIZE / 1024,
+	       DEFAULT_CONFIG_FILE, DEFAULT_BLOCK_SIZE / 1024,
 	       DEFAULT_STRIDES);
 	if (hydrate)
 		printf(" -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
+		       "     --ioprio <class>      I/O priority of the reads: idle, be[:0-7] or\n"
+		       "                             rt[:0-7] (default " DEFAULT_IOPRIO ")\n"
+		       "     --yield               slow down while others use the device\n"
 		       "     --progress <when>     auto, always or never (default auto)\n"
 		       "     --json                print a JSON summary on standard output\n"
 		       " -q, --quiet               no progress and no summary on standard error\n"
@@ -265,7 +274,9 @@ static void apply(struct ctl *ctl, const char *key, char *value, const char *whe
 	int bad = 0;
 
 	if (!strcmp(key, "queue-depth"))
-		bad = opt_count(value, 1, MAX_QUEUE_DEPTH, &ctl->rs.queue_depth, &why);
+		bad = opt_queue_depth(value, &ctl->rs.queue_depth, &why);
+	else if (!strcmp(key, "ioprio"))
+		bad = ioprio_parse(value, &ctl->rs.ioprio, &why);
 	else if (!strcmp(key, "block-size"))
 		bad = opt_block_size(value, &ctl->rs.block_size, &why);
 	else if (!strcmp(key, "strides"))
@@ -281,11 +292,13 @@ static void apply(struct ctl *ctl, const char *key, char *value, const char *whe
 			ctl->used = !strcmp(value, "used");
 		else
 			bad = -EINVAL, why = "not one of whole, used";
-	} else if (!strcmp(key, "only-priority")) {
+	} else if (!strcmp(key, "only-priority") || !strcmp(key, "yield")) {
+		bool *flag = key[0] == 'y' ? &ctl->rs.yield : &ctl->only_priority;
+
 		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
-			ctl->only_priority = true;
+			*flag = true;
 		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
-			ctl->only_priority = false;
+			*flag = false;
 		else
 			bad = -EINVAL, why = "not yes or no";
 	}
@@ -309,7 +322,8 @@ static unsigned int key_flag(const char *key)
 		{ "queue-depth", SET_DEPTH }, { "block-size", SET_BLOCK },
 		{ "strides", SET_STRIDES },   { "rate", SET_RATE },
 		{ "progress", SET_PROGRESS }, { "mode", SET_MODE },
-		{ "only-priority", SET_ONLY },
+		{ "only-priority", SET_ONLY }, { "ioprio", SET_IOPRIO },
+		{ "yield", SET_YIELD },
 	};
 	size_t i;
 
@@ -367,7 +381,7 @@ static void set_paths(struct ctl *ctl)
 static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 {
 	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY, OPT_STATE_DIR, OPT_RUN_DIR, OPT_ATTACH,
-	       OPT_SAVE };
+	       OPT_SAVE, OPT_IOPRIO, OPT_YIELD };
 	static const struct option longopts[] = {
 		{ "priority", required_argument, NULL, 'p' },
 		{ "used", no_argument, NULL, 'u' },
@@ -378,6 +392,8 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		{ "strides", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "ioprio", required_argument, NULL, OPT_IOPRIO },
+		{ "yield", no_argument, NULL, OPT_YIELD },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -393,7 +409,8 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 	const char *key;
 	int c;
 
-	ctl->rs.queue_depth = DEFAULT_QUEUE_DEPTH;
+	ctl->rs.queue_depth = QUEUE_DEPTH_AUTO;
+	ioprio_parse(DEFAULT_IOPRIO, &ctl->rs.ioprio, &key);
 	ctl->rs.block_size = DEFAULT_BLOCK_SIZE;
 	ctl->rs.strides = DEFAULT_STRIDES;
 	ctl->progress = PROGRESS_AUTO;
@@ -435,6 +452,17 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 			if (!hydrate)
 				goto unknown;
 			key = "progress";
+			break;
+		case OPT_IOPRIO:
+			if (!hydrate)
+				goto unknown;
+			key = "ioprio";
+			break;
+		case OPT_YIELD:
+			if (!hydrate)
+				goto unknown;
+			ctl->rs.yield = true;
+			ctl->set |= SET_YIELD;
 			break;
 		case OPT_JSON:
 			ctl->json = true;
@@ -479,7 +507,8 @@ unknown:
 	if (optind >= argc)
 		errx_usage(ctl->cmd, "no target given");
 	load_config(ctl);
-	if (opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &key))
+	if (ctl->rs.queue_depth &&
+	    opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &key))
 		errx_usage(ctl->cmd, "invalid queue depth %u with block size %llu: %s",
 			   ctl->rs.queue_depth, (unsigned long long)ctl->rs.block_size, key);
 	if (ctl->only_priority && !ctl->npatterns)
@@ -554,6 +583,7 @@ struct phase_ctx {
 	const struct job *jobs;
 	size_t waiting;			/* jobs whose priority classes are not read yet */
 	struct run_state *state;	/* --attach: progress for "status" */
+	struct pace *pace;
 };
 
 /* Units ordered After= the hydration start now: their files are warm. */
@@ -603,7 +633,7 @@ static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_n
 	size_t i;
 
 	if (px->ctl->progress != PROGRESS_NEVER)
-		report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar);
+		report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar, px->pace);
 	for (i = 0; i < njobs; i++) {
 		done += jobs[i].done;
 		planned += jobs[i].planned;
@@ -615,6 +645,14 @@ static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_n
 	notify_systemd(status);
 	if (px->state)
 		save_run_state(px, &jobs[0]);
+}
+
+static unsigned int pace_cb(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
+			    void *arg)
+{
+	const struct phase_ctx *px = arg;
+
+	return pace_tick(ep, jobs, njobs, px->pace);
 }
 
 static int exit_status(const struct job *jobs, size_t n, const struct engine_info *info)
@@ -793,6 +831,7 @@ static int cmd_hydrate(int argc, char **argv)
 	struct engine_info info;
 	struct sigaction sa = { 0 };
 	struct phase_ctx px;
+	struct pace pace;
 	struct target *targets;
 	struct plan plan;
 	struct job *jobs;
@@ -853,7 +892,18 @@ static int cmd_hydrate(int argc, char **argv)
 			at.state.planned += plan_phase_bytes(&plan, 0, i);
 		save_run_state(&px, &jobs[0]);
 	}
-	eo.queue_depth = ctl.rs.queue_depth;
+	px.pace = &pace;
+	if (pace_init(&pace, ctl.rs.queue_depth, pace_auto_max(ctl.rs.block_size), ctl.rs.yield,
+		      targets, n))
+		errx_status(EXIT_SYSTEM, "out of memory");
+	if (ctl.rs.yield && !pace_watched(&pace) && !ctl.quiet)
+		fputs("blkhydrate: --yield: no target is a block device with statistics in sysfs, "
+		      "not yielding\n", stderr);
+	eo.queue_depth = pace.max_depth;
+	eo.start_depth = pace.depth;
+	eo.ioprio = ctl.rs.ioprio;
+	eo.pace_ms = PACE_TICK_MS;
+	eo.pace = pace_cb;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;
 	eo.rate = ctl.rs.rate;
@@ -881,10 +931,11 @@ static int cmd_hydrate(int argc, char **argv)
 			fputs("blkhydrate: interrupted: in-flight reads drained, stopping\n", stderr);
 	}
 	if (ctl.json)
-		report_json(stdout, jobs, n, &plan, &info, &ctl.rs, status);
+		report_json(stdout, jobs, n, &plan, &info, &ctl.rs, &pace, status);
 	if (ctl.attach && status == EXIT_DONE && !ctl.only_priority)
 		attach_record(&ctl, &at, &jobs[0]);
 done:
+	pace_free(&pace);
 	if (ctl.attach) {
 		run_state_remove(ctl.run_dir, at.state.device);
 		notify_systemd("READY=1\nSTATUS=finished");
@@ -940,6 +991,99 @@ static size_t save_plans(const struct ctl *ctl, const struct plan *plan)
 		fputs("blkhydrate: nothing saved: no priority file lies in a file system with a UUID on the targets\n",
 		      stderr);
 	return saved;
+}
+
+static void __attribute__((noreturn)) usage_probe(void)
+{
+	printf("Usage:\n"
+	       " blkhydrate probe [options] <target>\n"
+	       "\n"
+	       "Estimate how cold a target is without reading it all: time small direct\n"
+	       "reads at places spread over it (the same places for the same seed), count\n"
+	       "those slower than the target's warm latency as cold, and print the cold\n"
+	       "share with a 95%% confidence interval and a latency histogram. Reads\n"
+	       "about (samples + %u) x 4 KiB, and warms the blocks it reads.\n"
+	       "\n"
+	       "Options:\n"
+	       " -n, --samples <n>   reads to time (default %u, 1 to %u)\n"
+	       "     --seed <n>      where to read (default %u)\n"
+	       "     --json          print the estimate as JSON\n"
+	       "\n"
+	       " -h, --help          display this help\n",
+	       PROBE_REREADS, PROBE_DEFAULT_SAMPLES, PROBE_MAX_SAMPLES, PROBE_DEFAULT_SEED);
+	exit(EXIT_DONE);
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "samples", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int samples = PROBE_DEFAULT_SAMPLES, seed = PROBE_DEFAULT_SEED;
+	struct sigaction sa = { 0 };
+	struct probe_result r;
+	struct target t;
+	const char *why;
+	bool json = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (opt_count(optarg, 1, PROBE_MAX_SAMPLES, &samples, &why))
+				errx_usage("probe", "invalid samples '%s': %s", optarg, why);
+			break;
+		case OPT_SEED:
+			if (opt_count(optarg, 0, 4294967295U, &seed, &why))
+				errx_usage("probe", "invalid seed '%s': %s", optarg, why);
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'h':
+			usage_probe();
+		case ':':
+			errx_usage("probe", "option '%s' requires an argument", argv[optind - 1]);
+		default:
+			errx_usage("probe", "unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		errx_usage("probe", "no target given");
+	if (optind + 1 < argc)
+		errx_usage("probe", "one target at a time");
+	open_targets(argv + optind, 1, &t);
+	if (!t.direct)
+		fprintf(stderr, "blkhydrate: %s: O_DIRECT refused: cached reads will look warm\n",
+			t.path);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = probe_run(&t, samples, seed, &stop_requested, &r);
+	if (rc == -EINTR) {
+		target_close(&t);
+		errx_status(EXIT_INTERRUPTED, "%s: probe interrupted", argv[optind]);
+	}
+	if (rc == -ENODEV || rc == -ENXIO) {
+		target_close(&t);
+		errx_status(EXIT_VANISHED, "%s: the device went away", argv[optind]);
+	}
+	if (rc) {
+		target_close(&t);
+		errx_status(EXIT_SYSTEM, "%s: cannot probe: %s", argv[optind], strerror(-rc));
+	}
+	if (json)
+		report_probe_json(stdout, &t, seed, &r);
+	else
+		report_probe(stdout, &t, seed, &r);
+	target_close(&t);
+	return r.errors ? EXIT_READ_ERRORS : EXIT_DONE;
 }
 
 static int cmd_plan(int argc, char **argv)
@@ -1279,5 +1423,7 @@ int main(int argc, char **argv)
 		return cmd_status(argc, argv);
 	if (!strcmp(argv[0], "discover"))
 		return cmd_discover(argc, argv);
+	if (!strcmp(argv[0], "probe"))
+		return cmd_probe(argc, argv);
 	errx_usage(NULL, "unknown command '%s'", argv[0]);
 }

@@ -81,6 +81,15 @@ int opt_progress(const char *str, enum progress_mode *res, const char **why)
 	return 0;
 }
 
+int opt_queue_depth(const char *str, unsigned int *res, const char **why)
+{
+	if (!strcmp(str, "auto")) {
+		*res = QUEUE_DEPTH_AUTO;
+		return 0;
+	}
+	return opt_count(str, 1, MAX_QUEUE_DEPTH, res, why);
+}
+
 int opt_check_memory(unsigned int queue_depth, uint64_t block_size, const char **why)
 {
 	if ((uint64_t)queue_depth * block_size > MAX_BUFFER_MEMORY) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ioprio.h"
 #include "report.h"
 #include "size.h"
 
@@ -34,8 +35,27 @@ static void format_eta(char *buf, size_t len, double s)
 		snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
 }
 
+/* ", depth 40 (auto), 212.0 MiB/s now, 9.8 ms a read", and what holds it back. */
+static void progress_pace(FILE *f, const struct pace *pace)
+{
+	if (!pace)
+		return;
+	if (!pace->auto_depth)
+		fprintf(f, ", depth %u", pace->depth);
+	else if (autodepth_chosen(&pace->ad) != pace->depth)
+		fprintf(f, ", depth %u (auto, trying %u)", autodepth_chosen(&pace->ad), pace->depth);
+	else
+		fprintf(f, ", depth %u (auto)", pace->depth);
+	if (pace->lat_ns > 0)
+		fprintf(f, ", %.1f MiB/s now, %.1f ms a read", pace->rate / MIB, pace->lat_ns / 1e6);
+	if (pace->yielding)
+		fputs(", yielding to other I/O", f);
+	if (pace->limited)
+		fputs(", EBS volume at its limit", f);
+}
+
 void report_progress(FILE *f, const struct job *jobs, size_t njobs, uint64_t elapsed_ns,
-		     bool bar)
+		     bool bar, const struct pace *pace)
 {
 	uint64_t planned = 0, done = 0, failed = 0;
 	unsigned int errors = 0;
@@ -67,12 +87,14 @@ void report_progress(FILE *f, const struct job *jobs, size_t njobs, uint64_t ela
 			frac * 100.0, sdone, splanned, rate, eta);
 		if (errors)
 			fprintf(f, "  %u errors", errors);
+		progress_pace(f, pace);
 	} else {
 		fprintf(f, "blkhydrate: %s%s%.1f%% done, %s of %s, %.1f MiB/s, ETA %s",
 			njobs == 1 ? jobs[0].target->path : "", njobs == 1 ? ": " : "",
 			frac * 100.0, sdone, splanned, rate, eta);
 		if (errors)
 			fprintf(f, ", %u read errors", errors);
+		progress_pace(f, pace);
 		fputc('\n', f);
 	}
 	fflush(f);
@@ -187,9 +209,44 @@ static void json_job(FILE *f, const struct plan *plan, size_t t, const struct jo
 	fputs("]}", f);
 }
 
+/* The pace of the run: depth chosen, latency, yielding, EBS limits. */
+static void json_pace(FILE *f, const struct run_settings *rs, const struct pace *pace)
+{
+	char prio[16];
+	size_t i;
+
+	fprintf(f, ",\"queue_depth_auto\":%s,\"queue_depth_max\":%u,\"depth_changes\":%u,"
+		"\"latency_ms\":%.3f,\"last_throughput_mib_s\":%.1f,\"ioprio\":\"%s\",\"yield\":",
+		pace->auto_depth ? "true" : "false", pace->max_depth,
+		pace->auto_depth ? pace->ad.changes : 0,
+		pace->reads ? (double)pace->lat_sum / (double)pace->reads / 1e6 : 0.0,
+		pace->rate / MIB, ioprio_name(rs->ioprio, prio, sizeof(prio)));
+	if (pace->yield) {
+		unsigned int events = 0;
+		uint64_t ns = 0, others = 0;
+
+		for (i = 0; i < pace->ntargets; i++) {
+			events += pace->yields[i].events;
+			ns += pace->yields[i].yielded_ns;
+			others += pace->yields[i].others;
+		}
+		fprintf(f, "{\"watched\":%zu,\"events\":%u,\"seconds\":%.3f,\"others_bytes\":%llu}",
+			pace_watched(pace), events, secs(ns), (unsigned long long)others);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"ebs\":", f);
+	if (pace->nebs)
+		fprintf(f, "{\"volumes\":%u,\"exceeded_us\":%llu,\"limited\":%s}", pace->nebs,
+			(unsigned long long)pace_ebs_exceeded_us(pace),
+			pace->limited ? "true" : "false");
+	else
+		fputs("null", f);
+}
+
 void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,
 		 const struct engine_info *info, const struct run_settings *rs,
-		 int exit_status)
+		 const struct pace *pace, int exit_status)
 {
 	uint64_t done = 0, pbytes = 0, pns = 0;
 	unsigned int errors = 0;
@@ -217,7 +274,9 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 		"\"priority_seconds\":",
 		PACKAGE_VERSION, (unsigned long long)done, secs(info->elapsed_ns),
 		mib_s(done, info->elapsed_ns), errors, complete ? "true" : "false",
-		info->interrupted ? "true" : "false", exit_status, rs->queue_depth,
+		info->interrupted ? "true" : "false", exit_status,
+		!pace ? rs->queue_depth :
+		pace->auto_depth ? autodepth_chosen(&pace->ad) : pace->depth,
 		(unsigned long long)rs->block_size, rs->strides, (unsigned long long)rs->rate,
 		info->fixed_buffers ? "true" : "false", plan->unmapped,
 		(unsigned long long)pbytes);
@@ -225,6 +284,8 @@ void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct pla
 		fprintf(f, "%.3f", secs(pns));
 	else
 		fputs("null", f);
+	if (pace)
+		json_pace(f, rs, pace);
 	fputs(",\"targets\":[", f);
 	for (i = 0; i < njobs; i++) {
 		if (i)
@@ -261,8 +322,12 @@ void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs
 
 		size_format(tg->size, s1, sizeof(s1));
 		size_format(rs->block_size, s2, sizeof(s2));
-		fprintf(f, "Plan for %s (%s), %u reads of %s in flight over %u strides\n", tg->path,
-			s1, rs->queue_depth, s2, rs->strides);
+		if (rs->queue_depth)
+			fprintf(f, "Plan for %s (%s), %u reads of %s in flight over %u strides\n",
+				tg->path, s1, rs->queue_depth, s2, rs->strides);
+		else
+			fprintf(f, "Plan for %s (%s), up to %u reads of %s in flight (auto) over %u strides\n",
+				tg->path, s1, pace_auto_max(rs->block_size), s2, rs->strides);
 		for (c = 0; c < pt->nphases; c++) {
 			uint64_t bytes = plan_phase_bytes(plan, t, c);
 
@@ -354,9 +419,10 @@ void report_plan_json(FILE *f, const struct plan *plan, const struct run_setting
 {
 	size_t t, c, i;
 
-	fprintf(f, "{\"version\":\"%s\",\"queue_depth\":%u,\"block_size\":%llu,\"strides\":%u,"
-		"\"unmapped\":%u,\"classes\":[",
-		PACKAGE_VERSION, rs->queue_depth, (unsigned long long)rs->block_size, rs->strides,
+	fprintf(f, "{\"version\":\"%s\",\"queue_depth\":%u,\"queue_depth_auto\":%s,"
+		"\"block_size\":%llu,\"strides\":%u,\"unmapped\":%u,\"classes\":[",
+		PACKAGE_VERSION, rs->queue_depth ? rs->queue_depth : pace_auto_max(rs->block_size),
+		rs->queue_depth ? "false" : "true", (unsigned long long)rs->block_size, rs->strides,
 		plan->unmapped);
 	for (c = 0; c < plan->nclasses; c++) {
 		const struct plan_class *cl = &plan->classes[c];
@@ -409,6 +475,88 @@ void report_plan_json(FILE *f, const struct plan *plan, const struct run_setting
 		if (i)
 			fputc(',', f);
 		json_string(f, plan->notes[i]);
+	}
+	fputs("]}\n", f);
+}
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static void probe_bin_label(char *buf, size_t len, unsigned int i)
+{
+	uint64_t up = probe_bin_upper_us(i);
+
+	if (!up)
+		snprintf(buf, len, ">= %.3g ms", (double)probe_bin_upper_us(i - 1) / 1000.0);
+	else if (up < 1000)
+		snprintf(buf, len, "< %llu us", (unsigned long long)up);
+	else
+		snprintf(buf, len, "< %.3g ms", (double)up / 1000.0);
+}
+
+void report_probe(FILE *f, const struct target *t, uint64_t seed, const struct probe_result *r)
+{
+	unsigned int i, first = PROBE_HIST_BINS, last = 0, peak = 0;
+	char s1[32], s2[32], s3[32], label[32];
+
+	size_format(t->size, s1, sizeof(s1));
+	size_format(r->read_size, s2, sizeof(s2));
+	size_format(r->bytes_read, s3, sizeof(s3));
+	fprintf(f, "Probe of %s (%s): %u reads of %s at places drawn from seed %llu\n", t->path, s1,
+		r->samples, s2, (unsigned long long)seed);
+	fprintf(f, "Warm latency %.3f ms (median of %u re-reads, slowest %.3f ms); "
+		"slower than %.3f ms counts as cold\n",
+		ms(r->warm_ns), r->rereads, ms(r->warm_max_ns), ms(r->threshold_ns));
+	fprintf(f, "Cold: %u of %u, %.1f%% (95%% interval %.1f%% to %.1f%%)\n", r->cold, r->samples,
+		100.0 * r->share, 100.0 * r->low, 100.0 * r->high);
+	for (i = 0; i < PROBE_HIST_BINS; i++) {
+		if (!r->hist[i])
+			continue;
+		first = first < i ? first : i;
+		last = i;
+		peak = r->hist[i] > peak ? r->hist[i] : peak;
+	}
+	if (first < PROBE_HIST_BINS)
+		fputs("Latency histogram:\n", f);
+	for (i = first; i < PROBE_HIST_BINS && i <= last; i++) {
+		int w = (int)(40.0 * r->hist[i] / peak + 0.5);
+
+		probe_bin_label(label, sizeof(label), i);
+		fprintf(f, "  %12s %6u %-40.*s%s\n", label, r->hist[i], w,
+			"########################################",
+			r->hist_cold[i] ? (r->hist_cold[i] == r->hist[i] ? " cold" : " some cold") : "");
+	}
+	if (r->errors)
+		fprintf(f, "%u reads failed, the first: %s\n", r->errors, strerror(-r->first_error));
+	fprintf(f, "Read %s in all. Probing warmed what it read: the snapshot blocks holding "
+		"those places are no longer cold.\n", s3);
+}
+
+void report_probe_json(FILE *f, const struct target *t, uint64_t seed,
+		       const struct probe_result *r)
+{
+	unsigned int i;
+
+	fputs("{\"target\":", f);
+	json_string(f, t->path);
+	fprintf(f, ",\"version\":\"%s\",\"size\":%llu,\"seed\":%llu,\"samples\":%u,"
+		"\"read_size\":%llu,\"bytes_read\":%llu,\"errors\":%u,\"rereads\":%u,"
+		"\"warm_latency_ms\":%.3f,\"warm_max_ms\":%.3f,\"threshold_ms\":%.3f,\"cold\":%u,\"cold_share\":%.4f,"
+		"\"confidence\":0.95,\"cold_share_low\":%.4f,\"cold_share_high\":%.4f,"
+		"\"warmed_by_probe\":true,\"histogram\":[",
+		PACKAGE_VERSION, (unsigned long long)t->size, (unsigned long long)seed, r->samples,
+		(unsigned long long)r->read_size, (unsigned long long)r->bytes_read, r->errors,
+		r->rereads, ms(r->warm_ns), ms(r->warm_max_ns), ms(r->threshold_ns), r->cold, r->share, r->low,
+		r->high);
+	for (i = 0; i < PROBE_HIST_BINS; i++) {
+		fprintf(f, "%s{\"below_us\":", i ? "," : "");
+		if (probe_bin_upper_us(i))
+			fprintf(f, "%llu", (unsigned long long)probe_bin_upper_us(i));
+		else
+			fputs("null", f);
+		fprintf(f, ",\"count\":%u,\"cold\":%u}", r->hist[i], r->hist_cold[i]);
 	}
 	fputs("]}\n", f);
 }

@@ -10,18 +10,25 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "pace.h"
 #include "plan.h"
+#include "probe.h"
 
 struct run_settings {
-	unsigned int queue_depth;
+	unsigned int queue_depth;	/* 0: auto */
 	uint64_t block_size;
 	unsigned int strides;
 	uint64_t rate;
+	uint16_t ioprio;
+	bool yield;
 };
 
-/* One progress update for all jobs: a redrawn bar (@bar) or a log line. */
+/*
+ * One progress update for all jobs: a redrawn bar (@bar) or a log line, with
+ * the depth, throughput and latency of @pace when given.
+ */
 void report_progress(FILE *f, const struct job *jobs, size_t njobs, uint64_t elapsed_ns,
-		     bool bar);
+		     bool bar, const struct pace *pace);
 
 /* Clear a bar left on the terminal. */
 void report_progress_end(FILE *f);
@@ -35,7 +42,7 @@ void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job
 /* The whole run as one JSON object. */
 void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,
 		 const struct engine_info *info, const struct run_settings *rs,
-		 int exit_status);
+		 const struct pace *pace, int exit_status);
 
 /* The plan, for people (@verbose: every range) and as JSON. */
 void report_plan(FILE *f, const struct plan *plan, const struct run_settings *rs, bool verbose);
@@ -43,5 +50,9 @@ void report_plan_json(FILE *f, const struct plan *plan, const struct run_setting
 
 /* @s as a JSON string, quoted and escaped. */
 void json_string(FILE *f, const char *s);
+/* A probe's estimate: for people, and as JSON. */
+void report_probe(FILE *f, const struct target *t, uint64_t seed, const struct probe_result *r);
+void report_probe_json(FILE *f, const struct target *t, uint64_t seed,
+		       const struct probe_result *r);
 
 #endif

@@ -35,6 +35,20 @@ Try 'blkhydrate $cmd --help'."
 	ok "$cmd without a target says so" grep -q 'no target given' "$tmp/err"
 done
 
+is "probe --help exits 0" "$(run probe --help)" 0
+ok "probe --help prints its usage" grep -q "^ blkhydrate probe" "$tmp/out"
+is "probe with an unknown option exits 1" "$(run probe --no-such-option x)" 1
+is "probe: one error line and a hint" "$(cat "$tmp/err")" \
+	"blkhydrate: unrecognized option '--no-such-option'
+Try 'blkhydrate probe --help'."
+is "probe: option missing its argument exits 1" "$(run probe x -n)" 1
+ok "probe: says which option lacks its argument" grep -q "option '-n' requires an argument" "$tmp/err"
+is "probe without a target exits 1" "$(run probe)" 1
+is "hydrate: a bad --ioprio exits 1" "$(run hydrate --ioprio low x)" 1
+ok "hydrate: says why" grep -q "invalid ioprio 'low': not one of idle, be\[:level\], rt\[:level\]" "$tmp/err"
+is "hydrate: a bad --queue-depth exits 1" "$(run hydrate -d automatic x)" 1
+ok "hydrate: says why" grep -q "invalid queue depth 'automatic': not a whole number" "$tmp/err"
+
 is "no command exits 1" "$(run)" 1
 ok "no command says so" grep -q 'no command given' "$tmp/err"
 is "unknown command exits 1" "$(run frobnicate)" 1
