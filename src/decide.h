@@ -15,7 +15,7 @@ enum disk_kind {
 	KIND_INSTANCE_STORE,	/* Amazon EC2 NVMe Instance Storage: local, never from a snapshot */
 };
 
-enum probe_result {
+enum content_probe {
 	PROBE_EMPTY,		/* libblkid found nothing: a new, empty volume */
 	PROBE_DATA,		/* a partition table or a file system */
 	PROBE_FAILED,		/* could not be read or probed */
@@ -23,7 +23,7 @@ enum probe_result {
 
 struct decide_in {
 	enum disk_kind kind;
-	enum probe_result probe;
+	enum content_probe probe;
 	bool hydrate_ebs;	/* configuration: hydrate EBS volumes (default yes) */
 	bool matched_hydrate;	/* configuration: a hydrate-match rule names this disk */
 	bool matched_skip;	/* configuration: a skip-match rule names this disk */

@@ -29,7 +29,7 @@ struct disk_fs {
 };
 
 struct disk_probe {
-	enum probe_result result;
+	enum content_probe result;
 	int error;		/* negative errno when result is PROBE_FAILED */
 	char pttype[32];
 	char ptuuid[64];

@@ -15,7 +15,7 @@
 #include "report.h"
 #include "size.h"
 
-static const char *probe_name(enum probe_result r)
+static const char *probe_name(enum content_probe r)
 {
 	return r == PROBE_DATA ? "data" : r == PROBE_EMPTY ? "empty" : "failed";
 }
