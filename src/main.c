@@ -43,6 +43,7 @@ enum {
 
 #define PROGRESS_BAR_MS 200
 #define PROGRESS_LOG_MS 5000
+#define MAX_BAD_LINES 20	/* the JSON summary lists them all */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -549,8 +550,13 @@ static int cmd_hydrate(int argc, char **argv)
 	}
 	status = exit_status(jobs, n, &info);
 	if (!ctl.quiet) {
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			report_bad_ranges(stderr, &jobs[i], MAX_BAD_LINES);
+			if (jobs[i].vanished)
+				fprintf(stderr, "blkhydrate: %s: the device went away (%s): stopped\n",
+					targets[i].path, strerror(-jobs[i].vanish_err));
 			report_summary(stderr, &plan, i, &jobs[i]);
+		}
 		if (info.interrupted)
 			fputs("blkhydrate: interrupted: in-flight reads drained, stopping\n", stderr);
 	}
