@@ -514,6 +514,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 {
 	struct engine e;
 	uint64_t tick_ns = (uint64_t)opts->tick_ms * 1000000ULL, next_tick;
+	uint64_t save_ns = opts->save ? (uint64_t)opts->save_ms * 1000000ULL : 0, next_save;
 	unsigned int inflight = 0;
 	bool stopping = false;
 	size_t i;
@@ -529,6 +530,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 		return rc;
 	e.start_ns = engine_now_ns();
 	next_tick = tick_ns;
+	next_save = save_ns;
 	rc = jobs_init(&e);
 	if (rc)
 		goto done;
@@ -549,6 +551,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 		now = elapsed(&e);
 		if (tick_ns && next_tick > now && next_tick - now < wait_ns)
 			wait_ns = next_tick - now;
+		if (save_ns && next_save > now && next_save - now < wait_ns)
+			wait_ns = next_save - now;
 		ts.tv_sec = (long long)(wait_ns / 1000000000ULL);
 		ts.tv_nsec = (long long)(wait_ns % 1000000000ULL);
 		rc = io_uring_submit_and_wait_timeout(&e.ring, &cqe, inflight ? 1 : 0, &ts, NULL);
@@ -589,6 +593,14 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 			if (opts->progress)
 				opts->progress(jobs, njobs, now, opts->arg);
 			next_tick = now + tick_ns;
+		}
+		if (save_ns && now >= next_save) {
+			for (i = 0; i < njobs; i++) {
+				rangelist_normalize(&jobs[i].read);
+				jobs[i].read_norm = jobs[i].read.n;
+			}
+			opts->save(jobs, njobs, opts->arg);
+			next_save = now + save_ns;
 		}
 	}
 	rc = 0;

@@ -56,6 +56,9 @@ struct engine_opts {
 			 void *arg);
 	/* Called when a job finishes a phase (the priority classes end at npriority). */
 	void (*phase_done)(const struct job *job, size_t phase, void *arg);
+	/* Called every save_ms, each job's @read normalized: checkpoints. */
+	void (*save)(const struct job *jobs, size_t njobs, void *arg);
+	unsigned int save_ms;
 	void *arg;
 	volatile sig_atomic_t *stop;	/* set from a signal handler: drain and return */
 };

@@ -21,14 +21,17 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "conffile.h"
 #include "engine.h"
+#include "lock.h"
 #include "options.h"
 #include "plan.h"
 #include "range.h"
 #include "report.h"
 #include "size.h"
 #include "target.h"
+#include "volid.h"
 
 /* Exit statuses; documented in blkhydrate(8) and README. */
 enum {
@@ -39,11 +42,13 @@ enum {
 	EXIT_SYSTEM = 4,	/* could not run: io_uring unavailable, out of memory */
 	EXIT_VANISHED = 5,	/* a target went away during the run */
 	EXIT_UNMAPPED = 6,	/* plan: a priority path matched nothing or could not be mapped */
+	EXIT_BUSY = 7,		/* another process is hydrating the same disk */
 };
 
 #define PROGRESS_BAR_MS 200
 #define PROGRESS_LOG_MS 5000
 #define MAX_BAD_LINES 20	/* the JSON summary lists them all */
+#define CHECKPOINT_MS 2000	/* how often progress is saved while reading */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,6 +79,10 @@ struct ctl {
 	size_t npatterns;
 	unsigned int set;
 	struct config cfg;
+	bool resume;		/* read only what the state file says is left */
+	bool wait;		/* wait for another hydration of the disk to end */
+	const char *state_dir;
+	const char *lock_dir;
 };
 
 static void __attribute__((noreturn)) usage_main(void)
@@ -127,6 +136,10 @@ static void __attribute__((noreturn)) usage_cmd(const char *cmd)
 	       DEFAULT_STRIDES);
 	if (hydrate)
 		fputs(" -r, --rate <size>         at most this many bytes per second (default: no cap)\n"
+		      "     --resume              read only what an earlier run left unread\n"
+		      "     --wait                wait while another run hydrates the same disk\n"
+		      "     --state-dir <dir>     where progress is saved (default " DEFAULT_STATE_DIR ")\n"
+		      "     --lock-dir <dir>      where disk locks live (default " DEFAULT_LOCK_DIR ")\n"
 		      "     --progress <when>     auto, always or never (default auto)\n"
 		      "     --json                print a JSON summary on standard output\n"
 		      " -q, --quiet               no progress and no summary on standard error\n",
@@ -280,7 +293,8 @@ static void load_config(struct ctl *ctl)
 
 static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 {
-	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY };
+	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY, OPT_RESUME, OPT_WAIT, OPT_STATE_DIR,
+	       OPT_LOCK_DIR };
 	static const struct option longopts[] = {
 		{ "priority", required_argument, NULL, 'p' },
 		{ "used", no_argument, NULL, 'u' },
@@ -292,6 +306,10 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "lock-dir", required_argument, NULL, OPT_LOCK_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -307,6 +325,12 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 	ctl->rs.strides = DEFAULT_STRIDES;
 	ctl->progress = PROGRESS_AUTO;
 	ctl->config = DEFAULT_CONFIG_FILE;
+	ctl->state_dir = getenv("BLKHYDRATE_STATE_DIR");
+	if (!ctl->state_dir || !*ctl->state_dir)
+		ctl->state_dir = DEFAULT_STATE_DIR;
+	ctl->lock_dir = getenv("BLKHYDRATE_LOCK_DIR");
+	if (!ctl->lock_dir || !*ctl->lock_dir)
+		ctl->lock_dir = DEFAULT_LOCK_DIR;
 
 	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
 		key = NULL;
@@ -347,6 +371,20 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 			break;
 		case OPT_JSON:
 			ctl->json = true;
+			break;
+		case OPT_RESUME:
+		case OPT_WAIT:
+			if (!hydrate)
+				goto unknown;
+			*(c == OPT_RESUME ? &ctl->resume : &ctl->wait) = true;
+			break;
+		case OPT_STATE_DIR:
+		case OPT_LOCK_DIR:
+			if (!hydrate)
+				goto unknown;
+			if (!*optarg)
+				errx_usage(ctl->cmd, "option '%s' needs a directory", argv[optind - 1]);
+			*(c == OPT_STATE_DIR ? &ctl->state_dir : &ctl->lock_dir) = optarg;
 			break;
 		case 'q':
 			ctl->quiet = true;
@@ -436,6 +474,7 @@ struct phase_ctx {
 	const struct ctl *ctl;
 	const struct plan *plan;
 	const struct job *jobs;
+	struct volstate *vs;
 };
 
 static void phase_cb(const struct job *job, size_t phase, void *arg)
@@ -456,6 +495,135 @@ static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_n
 	const struct phase_ctx *px = arg;
 
 	report_progress(stderr, jobs, njobs, elapsed_ns, px->ctl->bar);
+}
+
+/* Per target: who it is, its disk lock, and what an earlier run read. */
+struct volstate {
+	struct volid vid;
+	int lock_fd;
+	struct rangelist prior;		/* read by earlier runs (--resume) */
+	struct rangelist *left;		/* the plan's phases minus @prior; NULL: not resuming */
+	bool save_failed;		/* said once that progress cannot be saved */
+};
+
+/*
+ * Lock every target's disk, before anything is read. Two targets of one run
+ * on the same disk (two partitions) share the first one's lock.
+ */
+static void lock_targets(const struct ctl *ctl, struct target *t, struct volstate *vs, size_t n)
+{
+	size_t i, k;
+	pid_t holder;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		vs[i].lock_fd = -1;
+		rc = volid_get(&t[i], "/sys", &vs[i].vid);
+		if (rc)
+			errx_status(EXIT_SYSTEM, "%s: cannot identify the volume: %s", t[i].path,
+				    strerror(-rc));
+		for (k = 0; k < i; k++)
+			if (!strcmp(vs[k].vid.disk, vs[i].vid.disk))
+				break;
+		if (k < i)
+			continue;
+		rc = disk_lock(ctl->lock_dir, vs[i].vid.disk, false, &holder);
+		if (rc == -EBUSY && ctl->wait) {
+			if (!ctl->quiet)
+				fprintf(stderr, "blkhydrate: %s: waiting for pid %ld, which is hydrating the same disk\n",
+					t[i].path, (long)holder);
+			rc = disk_lock(ctl->lock_dir, vs[i].vid.disk, true, &holder);
+			if (rc == -EINTR)
+				errx_status(EXIT_INTERRUPTED, "%s: interrupted while waiting for the disk lock",
+					    t[i].path);
+		}
+		if (rc == -EBUSY)
+			errx_status(EXIT_BUSY, "%s: already being hydrated by pid %ld (lock %s/%s.lock); use --wait to wait",
+				    t[i].path, (long)holder, ctl->lock_dir, vs[i].vid.disk);
+		if (rc < 0)
+			errx_status(EXIT_SYSTEM, "%s: cannot lock %s/%s.lock: %s", t[i].path,
+				    ctl->lock_dir, vs[i].vid.disk, strerror(-rc));
+		vs[i].lock_fd = rc;
+	}
+}
+
+/* With --resume, take each target's saved progress off its plan; a bad state file is ignored. */
+static void resume_targets(const struct ctl *ctl, const struct plan *plan, struct target *t,
+			   struct volstate *vs, size_t n)
+{
+	char path[4200], sread[32];
+	size_t i, p;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rangelist_init(&vs[i].prior);
+		vs[i].left = NULL;
+		if (!ctl->resume)
+			continue;
+		rc = checkpoint_load(ctl->state_dir, vs[i].vid.id, t[i].size, &vs[i].prior);
+		if (rc == -ENOENT)
+			continue;
+		if (rc == -ENOMEM)
+			errx_status(EXIT_SYSTEM, "out of memory");
+		if (rc) {
+			checkpoint_path(ctl->state_dir, vs[i].vid.id, path, sizeof(path));
+			fprintf(stderr, "blkhydrate: %s: warning: ignoring %s: %s; reading everything\n",
+				t[i].path, path, checkpoint_strerror(rc));
+			continue;
+		}
+		vs[i].left = calloc(plan->per[i].nphases ? plan->per[i].nphases : 1,
+				    sizeof(*vs[i].left));
+		if (!vs[i].left)
+			errx_status(EXIT_SYSTEM, "out of memory");
+		for (p = 0; p < plan->per[i].nphases; p++)
+			if (rangelist_subtract(&vs[i].left[p], &plan->per[i].phases[p], &vs[i].prior))
+				errx_status(EXIT_SYSTEM, "out of memory");
+		if (!ctl->quiet) {
+			size_format(rangelist_bytes(&vs[i].prior), sread, sizeof(sread));
+			fprintf(stderr, "blkhydrate: %s: resuming: %s read before\n", t[i].path, sread);
+		}
+	}
+}
+
+static void save_one(const struct ctl *ctl, struct volstate *vs, const struct job *j)
+{
+	int rc;
+
+	if (j->complete)
+		rc = checkpoint_remove(ctl->state_dir, vs->vid.id);
+	else
+		rc = checkpoint_save(ctl->state_dir, vs->vid.id, j->target->size, &vs->prior,
+				     &j->read);
+	if (rc && !vs->save_failed) {
+		vs->save_failed = true;
+		fprintf(stderr, "blkhydrate: %s: warning: cannot save progress in %s: %s\n",
+			j->target->path, ctl->state_dir, strerror(-rc));
+	}
+}
+
+static void save_cb(const struct job *jobs, size_t njobs, void *arg)
+{
+	const struct phase_ctx *px = arg;
+	size_t i;
+
+	for (i = 0; i < njobs; i++)
+		save_one(px->ctl, &px->vs[i], &jobs[i]);
+}
+
+static void free_volstate(struct volstate *vs, const struct plan *plan, size_t n)
+{
+	size_t i, p;
+
+	for (i = 0; i < n; i++) {
+		if (vs[i].left)
+			for (p = 0; p < plan->per[i].nphases; p++)
+				rangelist_free(&vs[i].left[p]);
+		free(vs[i].left);
+		rangelist_free(&vs[i].prior);
+		if (vs[i].lock_fd >= 0)
+			close(vs[i].lock_fd);
+	}
+	free(vs);
 }
 
 static int exit_status(const struct job *jobs, size_t n, const struct engine_info *info)
@@ -488,6 +656,7 @@ static int cmd_hydrate(int argc, char **argv)
 	struct sigaction sa = { 0 };
 	struct phase_ctx px;
 	struct target *targets;
+	struct volstate *vs;
 	struct plan plan;
 	struct job *jobs;
 	size_t n, i;
@@ -498,10 +667,13 @@ static int cmd_hydrate(int argc, char **argv)
 	n = (size_t)(argc - optind);
 	targets = calloc(n, sizeof(*targets));
 	jobs = calloc(n, sizeof(*jobs));
-	if (!targets || !jobs)
+	vs = calloc(n, sizeof(*vs));
+	if (!targets || !jobs || !vs)
 		errx_status(EXIT_SYSTEM, "out of memory");
 	open_targets(argv + optind, n, targets);
+	lock_targets(&ctl, targets, vs, n);
 	build_plan(&ctl, &plan, targets, n);
+	resume_targets(&ctl, &plan, targets, vs, n);
 	if (!ctl.quiet) {
 		report_plan_problems(&plan);
 		for (i = 0; i < n; i++)
@@ -523,18 +695,21 @@ static int cmd_hydrate(int argc, char **argv)
 
 	for (i = 0; i < n; i++) {
 		jobs[i].target = &targets[i];
-		jobs[i].phases = plan.per[i].phases;
+		jobs[i].phases = vs[i].left ? vs[i].left : plan.per[i].phases;
 		jobs[i].nphases = plan.per[i].nphases;
 	}
 	px.ctl = &ctl;
 	px.plan = &plan;
 	px.jobs = jobs;
+	px.vs = vs;
 	eo.queue_depth = ctl.rs.queue_depth;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;
 	eo.rate = ctl.rs.rate;
 	eo.stop = &stop_requested;
 	eo.phase_done = phase_cb;
+	eo.save = save_cb;
+	eo.save_ms = CHECKPOINT_MS;
 	eo.arg = &px;
 	if (ctl.progress != PROGRESS_NEVER) {
 		eo.tick_ms = ctl.bar ? PROGRESS_BAR_MS : PROGRESS_LOG_MS;
@@ -549,6 +724,7 @@ static int cmd_hydrate(int argc, char **argv)
 		goto done;
 	}
 	status = exit_status(jobs, n, &info);
+	save_cb(jobs, n, &px);
 	if (!ctl.quiet) {
 		for (i = 0; i < n; i++) {
 			report_bad_ranges(stderr, &jobs[i], MAX_BAD_LINES);
@@ -567,6 +743,7 @@ done:
 		job_release(&jobs[i]);
 		target_close(&targets[i]);
 	}
+	free_volstate(vs, &plan, n);
 	plan_free(&plan);
 	free(jobs);
 	free(targets);

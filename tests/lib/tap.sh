@@ -8,7 +8,10 @@ tap_failed=0
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$PWD}"
 : "${BLKHYDRATE:=$top_builddir/blkhydrate}"
-export top_srcdir top_builddir BLKHYDRATE
+# Tests keep progress and locks in the build tree, never in /var/lib or /run.
+: "${BLKHYDRATE_STATE_DIR:=$top_builddir/tests/state}"
+: "${BLKHYDRATE_LOCK_DIR:=$top_builddir/tests/lock}"
+export top_srcdir top_builddir BLKHYDRATE BLKHYDRATE_STATE_DIR BLKHYDRATE_LOCK_DIR
 
 # The whole test cannot run here: say why, exit 77.
 skip_all() {
