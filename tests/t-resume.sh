@@ -21,22 +21,6 @@ img=$tmp/vol.img
 head -c $SIZE /dev/urandom >"$img"
 sum_before=$(sha256sum <"$img")
 
-# wait_for COMMAND...: up to 20 s for COMMAND to succeed.
-wait_for() {
-	local i
-
-	for ((i = 0; i < 200; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# True once process $1 has read something.
-reading() {
-	[ "$(awk '/^rchar/ { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0)" -gt 0 ]
-}
-
 state_file() {
 	ls "$BLKHYDRATE_STATE_DIR"/*.state 2>/dev/null | head -n 1
 }

@@ -73,3 +73,19 @@ tap_done() {
 json_get() {
 	grep -o "\"$2\":\\(\"[^\"]*\"\\|[^,}]*\\)" "$1" | head -n 1 | sed 's/^[^:]*://' | tr -d '"'
 }
+
+# wait_for COMMAND...: poll up to 20 s for COMMAND to succeed.
+wait_for() {
+	local i
+
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# reading PID: true once process PID has read something.
+reading() {
+	[ "$(awk '/^rchar/ { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0)" -gt 0 ]
+}
