@@ -540,6 +540,13 @@ static void lock_targets(const struct ctl *ctl, struct target *t, struct volstat
 		if (rc == -EBUSY)
 			errx_status(EXIT_BUSY, "%s: already being hydrated by pid %ld (lock %s/%s.lock); use --wait to wait",
 				    t[i].path, (long)holder, ctl->lock_dir, vs[i].vid.disk);
+		if (rc == -EACCES || rc == -EPERM || rc == -EROFS) {
+			/* An unprivileged user hydrating an image: run, but say so. */
+			if (!ctl->quiet)
+				fprintf(stderr, "blkhydrate: %s: warning: cannot lock %s/%s.lock: %s; running unlocked\n",
+					t[i].path, ctl->lock_dir, vs[i].vid.disk, strerror(-rc));
+			continue;
+		}
 		if (rc < 0)
 			errx_status(EXIT_SYSTEM, "%s: cannot lock %s/%s.lock: %s", t[i].path,
 				    ctl->lock_dir, vs[i].vid.disk, strerror(-rc));
