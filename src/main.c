@@ -678,6 +678,11 @@ static int cmd_hydrate(int argc, char **argv)
 	if (!targets || !jobs || !vs)
 		errx_status(EXIT_SYSTEM, "out of memory");
 	open_targets(argv + optind, n, targets);
+	/* From here a signal stops the run cleanly, also one that comes while we wait for a lock. */
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	lock_targets(&ctl, targets, vs, n);
 	build_plan(&ctl, &plan, targets, n);
 	resume_targets(&ctl, &plan, targets, vs, n);
@@ -688,11 +693,6 @@ static int cmd_hydrate(int argc, char **argv)
 				fprintf(stderr, "blkhydrate: %s: O_DIRECT refused, reading through the page cache\n",
 					targets[i].path);
 	}
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	/* Bytes FIEMAP could not place (inline data) are few: read them through the files now. */
 	through_failed = plan_read_through(&plan);

@@ -104,36 +104,43 @@ unchanged "slow"
 big=$tmp/big.img
 head -c 67108864 /dev/urandom >"$big"
 big_before=$(sha256sum <"$big")
-for how in "exit --vanish-after 20" "eio --vanish-ms 300"; do
+# --vanish-ms may strike before the first read on a slow machine; then no
+# read ever works, and that too is a volume that went away.
+for how in "exit --vanish-after 20" "eio --vanish-after 30" "eio --vanish-ms 300"; do
 	set -- $how
 	mode=$1
 	shift
 	if simvol_start "$big" --latency 2 --bandwidth 32M --vanish-mode "$mode" "$@"; then
 		start=$(date +%s%N)
-		run "vanish-$mode"
+		run "vanish-$mode-$2"
 		took=$((($(date +%s%N) - start) / 1000000))
 		diag "vanish ($mode $*): the run took $took ms"
-		is "vanish ($mode): exit status 5" "$rc" 5
-		is "vanish ($mode): JSON says vanished" "$(json_get "$tmp/vanish-$mode.json" vanished)" true
-		is "vanish ($mode): no bad ranges reported" \
-			"$(grep -o '"bad_ranges":\[[^]]*\]' "$tmp/vanish-$mode.json")" '"bad_ranges":[]'
-		is "vanish ($mode): one message says so" \
-			"$(grep -c "went away (" "$tmp/vanish-$mode.err")" 1
-		ok "vanish ($mode): the message names the device and the error" \
+		is "vanish ($mode $*): exit status 5" "$rc" 5
+		is "vanish ($mode $*): JSON says vanished" "$(json_get "$tmp/vanish-$mode-$2.json" vanished)" true
+		is "vanish ($mode $*): no bad ranges reported" \
+			"$(grep -o '"bad_ranges":\[[^]]*\]' "$tmp/vanish-$mode-$2.json")" '"bad_ranges":[]'
+		is "vanish ($mode $*): one message says so" \
+			"$(grep -c "went away (" "$tmp/vanish-$mode-$2.err")" 1
+		ok "vanish ($mode $*): the message names the device and the error" \
 			grep -qx "blkhydrate: $SIMVOL_DEV: the device went away (Input/output error): stopped" \
-			"$tmp/vanish-$mode.err"
-		is "vanish ($mode): no per-sector error lines" \
-			"$(grep -c unreadable "$tmp/vanish-$mode.err")" 0
-		bytes=$(json_get "$tmp/vanish-$mode.json" bytes)
-		ok "vanish ($mode): part of the volume was read first ($bytes)" \
-			[ "${bytes:-0}" -gt 0 ] && [ "${bytes:-0}" -lt 67108864 ]
+			"$tmp/vanish-$mode-$2.err"
+		is "vanish ($mode $*): no per-sector error lines" \
+			"$(grep -c unreadable "$tmp/vanish-$mode-$2.err")" 0
+		bytes=$(json_get "$tmp/vanish-$mode-$2.json" bytes)
+		if [ "$2" = 300 ]; then
+			ok "vanish ($mode $*): not everything was read ($bytes)" \
+				[ "${bytes:-0}" -lt 67108864 ]
+		else
+			ok "vanish ($mode $*): part of the volume was read first ($bytes)" \
+				[ "${bytes:-0}" -gt 0 ] && [ "${bytes:-0}" -lt 67108864 ]
+		fi
 		# Reads in flight fail once or twice, then the probe: no split of the volume.
-		ok "vanish ($mode): at most two retries per read in flight" \
-			[ "$(json_get "$tmp/vanish-$mode.json" retries)" -le 128 ]
+		ok "vanish ($mode $*): at most two retries per read in flight" \
+			[ "$(json_get "$tmp/vanish-$mode-$2.json" retries)" -le 128 ]
 		simvol_stop
 	else
 		tap_result 1 "simulator starts with --vanish-mode $mode"
 	fi
-	is "vanish ($mode): the image is unchanged" "$(sha256sum <"$big")" "$big_before"
+	is "vanish ($mode $*): the image is unchanged" "$(sha256sum <"$big")" "$big_before"
 done
 tap_done

@@ -69,7 +69,7 @@ fi
 mkdir -p "$BLKHYDRATE_STATE_DIR"
 "$BLKHYDRATE" hydrate --progress=never -r 1M "$img" 2>/dev/null &
 pid=$!
-wait_for reading $pid
+wait_for eval 'grep -qsx "$pid" "$BLKHYDRATE_LOCK_DIR"/*.lock'
 kill -TERM $pid
 wait $pid
 state=$(ls "$BLKHYDRATE_STATE_DIR"/*.state)

@@ -48,7 +48,8 @@ loop2=$(losetup -r -f --show "$other_img") || skip_all "no second loop device"
 "$BLKHYDRATE" hydrate --progress=never -r 4M "$loop" 2>"$tmp/holder.err" &
 holder=$!
 pids+=("$holder")
-wait_for reading "$holder"
+# The holder writes its pid into the lock file once it has the lock.
+wait_for eval 'grep -qsx "$holder" "$BLKHYDRATE_LOCK_DIR"/block-*.lock'
 
 # busy NAME TARGET: refused with exit 7, one line naming the holder, nothing read.
 busy() {

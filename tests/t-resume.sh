@@ -107,10 +107,9 @@ done
 file=$tmp/file.img
 head -c 16777216 /dev/urandom >"$file"
 rm -rf "$BLKHYDRATE_STATE_DIR"
-"$BLKHYDRATE" hydrate --progress=never -r 8M "$file" 2>/dev/null &
+"$BLKHYDRATE" hydrate --progress=never -r 2M "$file" 2>/dev/null &
 pid=$!
-wait_for reading $pid
-sleep 0.3
+wait_for has_state
 kill -TERM "$pid"
 wait "$pid"
 good=$(state_file)
@@ -152,10 +151,9 @@ truncate -s 16M "$file"
 other=$tmp/other.img
 head -c 16777216 /dev/urandom >"$other"
 rm -rf "$BLKHYDRATE_STATE_DIR"
-"$BLKHYDRATE" hydrate --progress=never -r 8M "$other" 2>/dev/null &
+"$BLKHYDRATE" hydrate --progress=never -r 2M "$other" 2>/dev/null &
 pid=$!
-wait_for reading $pid
-sleep 0.3
+wait_for has_state
 kill -TERM "$pid"
 wait "$pid"
 mv "$(state_file)" "$tmp/other.state"

@@ -296,18 +296,21 @@ static void *fetcher_main(void *arg)
 			pthread_cond_wait(&S.qcv, &S.lock);
 		if (S.stopping)
 			break;
-		if (S.vanish_after && S.started >= S.vanish_after && !S.dead)
+		if (S.vanish_after && S.started >= S.vanish_after && !S.vanish_eio)
 			vanish_now();
 		c = S.queue[S.qhead];
 		S.qhead = (S.qhead + 1) % S.nchunks;
 		S.qlen--;
-		if (S.dead) {
+		if (S.dead || (S.vanish_after && S.started >= S.vanish_after)) {
 			/* nothing to fetch from any more: fail the waiting readers now */
 			S.ch[c].state = CH_FAILED;
 			pthread_cond_broadcast(&S.cv[c % NCV]);
 			continue;
 		}
 		fetch_one(c);
+		/* in eio mode the first vanish_after fetches all complete, then it dies */
+		if (S.vanish_eio && S.vanish_after && S.fetches >= S.vanish_after && !S.dead)
+			vanish_now();
 	}
 	pthread_mutex_unlock(&S.lock);
 	return NULL;
