@@ -268,6 +268,7 @@ static void vanish_now(void)
 				" fetches\n", S.fetches);
 		S.dead = true;
 		pthread_cond_broadcast(&S.deadcv);
+		pthread_cond_broadcast(&S.qcv);
 		return;
 	}
 	S.vanishing = true;
@@ -292,7 +293,10 @@ static void *fetcher_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&S.lock);
 	for (;;) {
-		while (!S.stopping && (S.qlen == 0 || S.vanishing))
+		/* past vanish_after in eio mode: hold new fetches until the volume dies */
+		while (!S.stopping && (S.qlen == 0 || S.vanishing ||
+				       (S.vanish_eio && S.vanish_after && !S.dead &&
+					S.started >= S.vanish_after)))
 			pthread_cond_wait(&S.qcv, &S.lock);
 		if (S.stopping)
 			break;
@@ -301,7 +305,7 @@ static void *fetcher_main(void *arg)
 		c = S.queue[S.qhead];
 		S.qhead = (S.qhead + 1) % S.nchunks;
 		S.qlen--;
-		if (S.dead || (S.vanish_after && S.started >= S.vanish_after)) {
+		if (S.dead) {
 			/* nothing to fetch from any more: fail the waiting readers now */
 			S.ch[c].state = CH_FAILED;
 			pthread_cond_broadcast(&S.cv[c % NCV]);
