@@ -732,14 +732,16 @@ static int cmd_hydrate(int argc, char **argv)
 	}
 	status = exit_status(jobs, n, &info);
 	save_cb(jobs, n, &px);
+	/* Errors are said even with --quiet: it silences progress, not trouble. */
+	for (i = 0; i < n; i++) {
+		report_bad_ranges(stderr, &jobs[i], MAX_BAD_LINES);
+		if (jobs[i].vanished)
+			fprintf(stderr, "blkhydrate: %s: the device went away (%s): stopped\n",
+				targets[i].path, strerror(-jobs[i].vanish_err));
+	}
 	if (!ctl.quiet) {
-		for (i = 0; i < n; i++) {
-			report_bad_ranges(stderr, &jobs[i], MAX_BAD_LINES);
-			if (jobs[i].vanished)
-				fprintf(stderr, "blkhydrate: %s: the device went away (%s): stopped\n",
-					targets[i].path, strerror(-jobs[i].vanish_err));
+		for (i = 0; i < n; i++)
 			report_summary(stderr, &plan, i, &jobs[i]);
-		}
 		if (info.interrupted)
 			fputs("blkhydrate: interrupted: in-flight reads drained, stopping\n", stderr);
 	}
