@@ -244,6 +244,11 @@ static void probe_submit(struct engine *e, struct job *j)
 {
 	struct slot *p = &e->probe;
 
+	if (p->job) {
+		/* Another job's probe is out: this one asks again at its next failure. */
+		j->faults.probing = false;
+		return;
+	}
 	p->job = j;
 	p->off = j->faults.last_good;
 	p->len = p->want = j->target->align;
@@ -258,6 +263,7 @@ static void probe_complete(struct engine *e, struct slot *p, int res)
 {
 	struct job *j = p->job;
 
+	p->job = NULL;
 	j->inflight--;
 	if (!fault_probe_done(&j->faults, res > 0))
 		job_vanish(j, res < 0 ? res : -EIO);
@@ -567,6 +573,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 
 		io_uring_for_each_cqe(&e.ring, head, cqe) {
 			struct slot *sl = io_uring_cqe_get_data(cqe);
+			struct job *j = sl->job;	/* the probe forgets its job */
 
 			seen++;
 			rc = complete_one(&e, sl, cqe->res);
@@ -577,7 +584,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 			}
 			if (!rc) {
 				inflight--;
-				rc = job_settle(&e, sl->job);
+				rc = job_settle(&e, j);
 				if (rc) {
 					io_uring_cq_advance(&e.ring, seen);
 					goto done;

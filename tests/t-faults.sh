@@ -143,4 +143,20 @@ for how in "exit --vanish-after 20" "eio --vanish-after 30" "eio --vanish-ms 300
 	fi
 	is "vanish ($mode $*): the image is unchanged" "$(sha256sum <"$big")" "$big_before"
 done
+
+# --- one volume vanishes while another is read in the same run ----------------
+if simvol_start "$big" --latency 2 --bandwidth 32M --vanish-after 20; then
+	"$BLKHYDRATE" hydrate --json --progress=never "$SIMVOL_DEV" "$img" \
+		>"$tmp/two.json" 2>"$tmp/two.err"
+	is "two targets, one vanishes: exit status 5" "$?" 5
+	is "the vanished one is marked so, the other is complete" \
+		"$(python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))["targets"]
+print(t[0]["vanished"], t[0]["complete"], t[1]["vanished"], t[1]["complete"], t[1]["bytes"])' \
+			"$tmp/two.json")" "True False False True 16777216"
+	simvol_stop
+else
+	tap_result 1 "simulator starts for two targets"
+fi
+unchanged "two targets"
 tap_done
