@@ -3,9 +3,10 @@
 # Description: one hydration per disk. While a run hydrates a partitioned
 # loop device, a second run on the same disk, whether through a partition, a
 # symlink or another device node of it, says which pid holds it and exits
-# with status 7 without reading; with --wait it waits and then runs. A
-# different disk is not held up, and a lock left by a killed run is free.
-# The image is unchanged.
+# with status 7 without reading; with --wait it waits and then runs, and
+# SIGTERM ends the wait cleanly (exit 3). A different disk is not held up, a
+# lock left by a killed run is free, and two partitions of one disk in one
+# run share its lock. The image is unchanged.
 . "$(dirname "$0")/lib/tap.sh"
 need_root
 command -v sfdisk >/dev/null 2>&1 || skip_all "no sfdisk"
@@ -73,6 +74,17 @@ busy "another device node of it" "$tmp/node"
 "$BLKHYDRATE" hydrate --progress=never "$loop2" 2>"$tmp/other.err"
 is "another disk is not held up" "$?" 0
 
+# SIGTERM while waiting for the lock: a clean stop, exit 3.
+"$BLKHYDRATE" hydrate --progress=never --wait "${loop}p2" 2>"$tmp/term.err" &
+termer=$!
+pids+=("$termer")
+wait_for grep -q "waiting for pid $holder" "$tmp/term.err"
+kill -TERM "$termer"
+wait "$termer"
+is "SIGTERM while waiting: exit status 3" "$?" 3
+ok "SIGTERM while waiting: says so" \
+	grep -qx "blkhydrate: ${loop}p2: interrupted while waiting for the disk lock" "$tmp/term.err"
+
 # --wait: blocks until the holder ends, then runs.
 "$BLKHYDRATE" hydrate --json --progress=never --wait "${loop}p1" >"$tmp/wait.json" 2>"$tmp/wait.err" &
 waiter=$!
@@ -90,6 +102,8 @@ is "--wait: it read the whole partition" "$(json_get "$tmp/wait.json" bytes)" $(
 
 "$BLKHYDRATE" hydrate --progress=never "${loop}p2" 2>"$tmp/after.err"
 is "a lock left by a killed run does not hold anyone up" "$?" 0
+"$BLKHYDRATE" hydrate --progress=never "${loop}p1" "${loop}p2" 2>"$tmp/both.err"
+is "two partitions of one disk in one run share its lock" "$?" 0
 losetup -d "$loop"
 loop=
 is "the image is unchanged" "$(sha256sum <"$img")" "$sum_before"
