@@ -125,7 +125,8 @@ int checkpoint_save(const char *dir, const char *id, uint64_t size, const struct
 	text = render(id, size, a, b, &len);
 	if (!text)
 		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	/* One writer per volume (the disk lock), so a fixed name: a crash leaves no litter. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		rc = -errno;
