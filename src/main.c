@@ -373,10 +373,14 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 			ctl->json = true;
 			break;
 		case OPT_RESUME:
+			if (!hydrate)
+				goto unknown;
+			ctl->resume = true;
+			break;
 		case OPT_WAIT:
 			if (!hydrate)
 				goto unknown;
-			*(c == OPT_RESUME ? &ctl->resume : &ctl->wait) = true;
+			ctl->wait = true;
 			break;
 		case OPT_STATE_DIR:
 		case OPT_LOCK_DIR:
@@ -384,7 +388,10 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 				goto unknown;
 			if (!*optarg)
 				errx_usage(ctl->cmd, "option '%s' needs a directory", argv[optind - 1]);
-			*(c == OPT_STATE_DIR ? &ctl->state_dir : &ctl->lock_dir) = optarg;
+			if (c == OPT_STATE_DIR)
+				ctl->state_dir = optarg;
+			else
+				ctl->lock_dir = optarg;
 			break;
 		case 'q':
 			ctl->quiet = true;
