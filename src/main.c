@@ -387,7 +387,8 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 			if (!hydrate)
 				goto unknown;
 			if (!*optarg)
-				errx_usage(ctl->cmd, "option '%s' needs a directory", argv[optind - 1]);
+				errx_usage(ctl->cmd, "option '--%s' needs a directory",
+					   c == OPT_STATE_DIR ? "state-dir" : "lock-dir");
 			if (c == OPT_STATE_DIR)
 				ctl->state_dir = optarg;
 			else
