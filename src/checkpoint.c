@@ -6,6 +6,7 @@
  *   id <volume identity>
  *   size <bytes>
  *   read <offset> <length>      (any number, sorted, not overlapping)
+ *   bad <offset> <length> <errno>   (ranges that could not be read, sorted)
  *   sum <FNV-1a 64 of every byte above, 16 hex digits>
  *
  * A file that does not parse, or whose sum is wrong, is corrupt; one whose
@@ -69,7 +70,7 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 static char *render(const char *id, uint64_t size, const struct rangelist *a,
-		    const struct rangelist *b, size_t *lenp)
+		    const struct rangelist *b, const struct badlist *bad, size_t *lenp)
 {
 	struct rangelist all;
 	char *buf = NULL;
@@ -90,6 +91,9 @@ static char *render(const char *id, uint64_t size, const struct rangelist *a,
 	fprintf(f, MAGIC "id %s\nsize %" PRIu64 "\n", id, size);
 	for (i = 0; i < all.n; i++)
 		fprintf(f, "read %" PRIu64 " %" PRIu64 "\n", all.v[i].off, all.v[i].len);
+	for (i = 0; bad && i < bad->n; i++)
+		fprintf(f, "bad %" PRIu64 " %" PRIu64 " %d\n", bad->v[i].off, bad->v[i].len,
+			-bad->v[i].err);
 	if (fflush(f)) {
 		fclose(f);
 		free(buf);
@@ -109,7 +113,7 @@ fail:
 }
 
 int checkpoint_save(const char *dir, const char *id, uint64_t size, const struct rangelist *a,
-		    const struct rangelist *b)
+		    const struct rangelist *b, const struct badlist *bad)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 32];
 	size_t len;
@@ -122,7 +126,7 @@ int checkpoint_save(const char *dir, const char *id, uint64_t size, const struct
 	rc = make_dirs(dir, 0700);
 	if (rc)
 		return rc;
-	text = render(id, size, a, b, &len);
+	text = render(id, size, a, b, bad, &len);
 	if (!text)
 		return -ENOMEM;
 	/* One writer per volume (the disk lock), so a fixed name: a crash leaves no litter. */
@@ -188,33 +192,46 @@ static int parse_u64(const char *p, size_t len, uint64_t *out)
 	return 0;
 }
 
-static int parse_read(const char *p, size_t len, uint64_t *off, uint64_t *rlen)
+/*
+ * "<word> <u64> <u64>[ <u64>]": @v gets the 2 or 3 numbers (@n of them).
+ * Returns 0 or -EINVAL.
+ */
+static int parse_item(const char *p, size_t len, const char *word, unsigned int n, uint64_t *v)
 {
+	size_t wl = strlen(word);
 	const char *sp;
+	unsigned int i;
 
-	if (len < 5 || memcmp(p, "read ", 5))
+	if (len <= wl + 1 || memcmp(p, word, wl) || p[wl] != ' ')
 		return -EINVAL;
-	p += 5;
-	len -= 5;
-	sp = memchr(p, ' ', len);
-	if (!sp || parse_u64(p, (size_t)(sp - p), off) ||
-	    parse_u64(sp + 1, len - (size_t)(sp - p) - 1, rlen))
-		return -EINVAL;
+	p += wl + 1;
+	len -= wl + 1;
+	for (i = 0; i < n; i++) {
+		sp = i + 1 < n ? memchr(p, ' ', len) : p + len;
+		if (!sp || parse_u64(p, (size_t)(sp - p), &v[i]))
+			return -EINVAL;
+		if (i + 1 < n) {
+			len -= (size_t)(sp - p) + 1;
+			p = sp + 1;
+		}
+	}
 	return 0;
 }
 
 int checkpoint_parse(const char *text, size_t len, const char *id, uint64_t size,
-		     struct rangelist *read)
+		     struct rangelist *read, struct badlist *bad)
 {
 	size_t pos = 0, llen, body = 0, idlen = strlen(id);
 	const char *line;
-	uint64_t fsize = 0, off, rlen, last_end = 0, sum = 0;
+	uint64_t fsize = 0, v[3], last_end = 0, bad_end = 0, sum = 0;
 	bool have_sum = false, have_size = false, same_id = false;
 	unsigned int n = 0;
 	char hex[17];
 	int rc = -CHECKPOINT_ECORRUPT;
 
 	rangelist_init(read);
+	if (bad)
+		badlist_init(bad);
 	if (len < sizeof(MAGIC) - 1 || memcmp(text, MAGIC, sizeof(MAGIC) - 1))
 		return rc;
 	pos = sizeof(MAGIC) - 1;
@@ -236,12 +253,21 @@ int checkpoint_parse(const char *text, size_t len, const char *id, uint64_t size
 			sum = strtoull(hex, NULL, 16);
 			body = (size_t)(line - text);
 			have_sum = true;
-		} else if (n > 2 && !parse_read(line, llen, &off, &rlen)) {
+		} else if (n > 2 && !parse_item(line, llen, "read", 2, v)) {
 			/* sorted, apart, inside the volume: anything else was not written by us */
-			if (!rlen || off < last_end || off + rlen < off || off + rlen > fsize)
+			if (!v[1] || v[0] < last_end || v[0] + v[1] < v[0] || v[0] + v[1] > fsize)
 				goto fail;
-			last_end = off + rlen;
-			if (rangelist_add(read, off, rlen)) {
+			last_end = v[0] + v[1];
+			if (rangelist_add(read, v[0], v[1])) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+		} else if (n > 2 && !parse_item(line, llen, "bad", 3, v)) {
+			if (!v[1] || v[0] < bad_end || v[0] + v[1] < v[0] || v[0] + v[1] > fsize ||
+			    !v[2] || v[2] > 4095)
+				goto fail;
+			bad_end = v[0] + v[1];
+			if (bad && badlist_add(bad, v[0], v[1], -(int)v[2])) {
 				rc = -ENOMEM;
 				goto fail;
 			}
@@ -258,10 +284,13 @@ int checkpoint_parse(const char *text, size_t len, const char *id, uint64_t size
 	return 0;
 fail:
 	rangelist_free(read);
+	if (bad)
+		badlist_free(bad);
 	return rc;
 }
 
-int checkpoint_load(const char *dir, const char *id, uint64_t size, struct rangelist *done)
+int checkpoint_load(const char *dir, const char *id, uint64_t size, struct rangelist *done,
+		    struct badlist *bad)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -271,6 +300,8 @@ int checkpoint_load(const char *dir, const char *id, uint64_t size, struct range
 	int fd, rc;
 
 	rangelist_init(done);
+	if (bad)
+		badlist_init(bad);
 	rc = checkpoint_path(dir, id, path, sizeof(path));
 	if (rc)
 		return rc;
@@ -300,7 +331,7 @@ int checkpoint_load(const char *dir, const char *id, uint64_t size, struct range
 		got += (size_t)n;
 	}
 	close(fd);
-	rc = checkpoint_parse(text, got, id, size, done);
+	rc = checkpoint_parse(text, got, id, size, done, bad);
 	free(text);
 	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "fault.h"
 #include "range.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/blkhydrate/progress"
@@ -24,22 +25,24 @@ int checkpoint_path(const char *dir, const char *id, char *out, size_t len);
 
 /*
  * Save that @a and @b (either may be NULL) were read of volume @id of @size
- * bytes, atomically: a temporary file, fsync, rename, fsync of @dir. Creates
- * @dir. Returns 0 or -errno.
+ * bytes, and that @bad (may be NULL) could not be, atomically: a temporary
+ * file, fsync, rename, fsync of @dir. Creates @dir. Returns 0 or -errno.
  */
 int checkpoint_save(const char *dir, const char *id, uint64_t size, const struct rangelist *a,
-		    const struct rangelist *b);
+		    const struct rangelist *b, const struct badlist *bad);
 
 /*
- * Load what was read of volume @id of @size bytes into @read (normalized,
- * clipped to @size). Returns 0, -ENOENT when there is no state file,
+ * Load what was read of volume @id of @size bytes into @read (sorted, apart,
+ * inside the volume) and, when @bad is not NULL, the ranges that could not
+ * be read (for status). Returns 0, -ENOENT when there is no state file,
  * -CHECKPOINT_ECORRUPT, -CHECKPOINT_EOTHER, or -errno.
  */
-int checkpoint_load(const char *dir, const char *id, uint64_t size, struct rangelist *read);
+int checkpoint_load(const char *dir, const char *id, uint64_t size, struct rangelist *read,
+		    struct badlist *bad);
 
 /* Parse state file text; what checkpoint_load() does after reading the file. */
 int checkpoint_parse(const char *text, size_t len, const char *id, uint64_t size,
-		     struct rangelist *read);
+		     struct rangelist *read, struct badlist *bad);
 
 /* Remove the state file of @id: the volume is fully read. Returns 0 or -errno. */
 int checkpoint_remove(const char *dir, const char *id);

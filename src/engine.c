@@ -250,7 +250,7 @@ static void probe_submit(struct engine *e, struct job *j)
 		return;
 	}
 	p->job = j;
-	p->off = j->faults.last_good;
+	p->off = fault_probe_offset(&j->faults);
 	p->len = p->want = j->target->align;
 	p->got = 0;
 	p->tries = 1;
@@ -306,10 +306,7 @@ static int slot_fail(struct engine *e, struct slot *sl, int err)
 		job_vanish(j, err);
 	else if (rc == FAULT_BAD && job_bad(j, sl->off + got, sl->len - got, err))
 		return -ENOMEM;
-	rc = fault_need_probe(&j->faults);
-	if (rc < 0)
-		job_vanish(j, err);
-	else if (rc > 0)
+	if (fault_need_probe(&j->faults))
 		probe_submit(e, j);
 	return 0;
 }

@@ -82,14 +82,17 @@ void fault_good(struct fault_state *fs, uint64_t off)
 	fs->last_good = off;
 }
 
-int fault_need_probe(struct fault_state *fs)
+bool fault_need_probe(struct fault_state *fs)
 {
 	if (fs->streak < FAULT_STREAK || fs->probing)
-		return 0;
-	if (!fs->have_good)
-		return -ENODEV;
+		return false;
 	fs->probing = true;
-	return 1;
+	return true;
+}
+
+uint64_t fault_probe_offset(const struct fault_state *fs)
+{
+	return fs->have_good ? fs->last_good : 0;
 }
 
 bool fault_probe_done(struct fault_state *fs, bool ok)

@@ -4,8 +4,9 @@
  * retried a few times with back-off, then split in halves down to the
  * logical block size so that only the unreadable sectors are given up; those
  * are kept as bad ranges with their errno. A run of failures is checked
- * against a block that was read before: if that fails too, the volume went
- * away and the job stops instead of splitting everything into errors.
+ * against a block that was read before (or the first block): if that fails
+ * too, the volume went away and the job stops instead of splitting
+ * everything into errors.
  */
 #ifndef BLKHYDRATE_FAULT_H
 #define BLKHYDRATE_FAULT_H
@@ -73,11 +74,14 @@ int fault_failed(struct fault_state *fs, uint64_t off, uint64_t len, unsigned in
 void fault_good(struct fault_state *fs, uint64_t off);
 
 /*
- * After a failure: 1 when last_good should be read again to tell bad sectors
- * from a device that went away, 0 when not, -ENODEV when nothing was ever
- * read and every read fails.
+ * After a failure: true when a block should be read again to tell bad
+ * sectors from a device that went away: last_good, or when nothing was read
+ * yet (a resumed run may have only bad ranges left) the first block.
  */
-int fault_need_probe(struct fault_state *fs);
+bool fault_need_probe(struct fault_state *fs);
+
+/* Where to probe. */
+uint64_t fault_probe_offset(const struct fault_state *fs);
 
 /* The probe of last_good finished; false: it failed too, the device is gone. */
 bool fault_probe_done(struct fault_state *fs, bool ok);

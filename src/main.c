@@ -575,7 +575,7 @@ static void resume_targets(const struct ctl *ctl, const struct plan *plan, struc
 		vs[i].left = NULL;
 		if (!ctl->resume)
 			continue;
-		rc = checkpoint_load(ctl->state_dir, vs[i].vid.id, t[i].size, &vs[i].prior);
+		rc = checkpoint_load(ctl->state_dir, vs[i].vid.id, t[i].size, &vs[i].prior, NULL);
 		if (rc == -ENOENT)
 			continue;
 		if (rc == -ENOMEM)
@@ -608,7 +608,7 @@ static void save_one(const struct ctl *ctl, struct volstate *vs, const struct jo
 		rc = checkpoint_remove(ctl->state_dir, vs->vid.id);
 	else
 		rc = checkpoint_save(ctl->state_dir, vs->vid.id, j->target->size, &vs->prior,
-				     &j->read);
+				     &j->read, &j->bad);
 	if (rc && !vs->save_failed) {
 		vs->save_failed = true;
 		fprintf(stderr, "blkhydrate: %s: warning: cannot save progress in %s: %s\n",

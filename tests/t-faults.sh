@@ -3,7 +3,8 @@
 # Description: read faults on a simulated lazy volume. Chunks that always
 # fail are retried, split down to the logical block size and reported as bad
 # ranges (offset, length, errno) in the log and the JSON summary, with exit
-# status 2, while everything else is read; chunks that fail only the first
+# status 2, while everything else is read, and kept in the state file so that
+# --resume asks for nothing else; chunks that fail only the first
 # times are read after a retry; very slow chunks are waited for; a volume
 # that vanishes (the simulator exits, or every read fails) stops the run with
 # one message and exit status 5, no error storm. The image is unchanged
@@ -14,6 +15,7 @@ why=$(simvol_need) || skip_all "$why"
 
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/blkhydrate-test.XXXXXX")
 trap 'simvol_stop; rm -rf "$tmp"' EXIT
+export BLKHYDRATE_STATE_DIR=$tmp/state BLKHYDRATE_LOCK_DIR=$tmp/lock
 
 img=$tmp/vol.img
 head -c 16777216 /dev/urandom >"$img"
@@ -50,6 +52,20 @@ if simvol_start "$img" --latency 1 --eio 5,9; then
 	ok "log: the second bad range" \
 		grep -qx "blkhydrate: $SIMVOL_DEV: unreadable: offset $((9 * K512)), $K512 bytes: Input/output error" "$tmp/eio.err"
 	is "every other chunk is warm" "$(simvol_stat warm)" 30
+	is "the state file keeps the bad ranges with their errno (for status)" \
+		"$(grep '^bad ' "$BLKHYDRATE_STATE_DIR"/*.state | tr '\n' ,)" \
+		"bad $((5 * K512)) $K512 5,bad $((9 * K512)) $K512 5,"
+	served=$(simvol_stat bytes_read)
+	run eio-again --resume
+	is "--resume afterwards: exit status 2 again" "$rc" 2
+	is "--resume afterwards: nothing else is read" \
+		"$(json_get "$tmp/eio-again.json" bytes) $(json_get "$tmp/eio-again.json" failed_bytes)" \
+		"0 $((2 * K512))"
+	# Only failures left: probes of the first block (one per 16 failures) tell
+	# bad sectors from a lost volume; none of the 15 MiB read before is read.
+	served=$(($(simvol_stat bytes_read) - served))
+	ok "--resume afterwards: the simulator served only probes ($served bytes < one chunk)" \
+		[ $served -lt $K512 ]
 	simvol_stop
 else
 	tap_result 1 "simulator starts with --eio"

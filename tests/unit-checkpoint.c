@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Description: state files round-trip (two lists merged, sorted, checksummed)
- * through checkpoint_save() and checkpoint_load(); a missing file is ENOENT;
- * another identity or size is "another volume"; any changed byte is corrupt;
- * identities become safe file names; removal is idempotent.
+ * Description: state files round-trip (two lists merged, sorted, checksummed,
+ * with the bad ranges and their errno) through checkpoint_save() and
+ * checkpoint_load(); a missing file is ENOENT; another identity or size is
+ * "another volume"; any changed byte is corrupt; identities become safe file
+ * names; removal is idempotent.
  */
 #include "config.h"
 
@@ -32,11 +33,12 @@ int main(void)
 {
 	char dir[] = "/tmp/unit-checkpoint.XXXXXX", path[4096], name[64];
 	struct rangelist a, b, got;
+	struct badlist bad;
 	size_t len, i;
 	char *text;
 	int corrupt = 0;
 
-	plan(11);
+	plan(12);
 	if (!mkdtemp(dir))
 		return 1;
 	rangelist_init(&a);
@@ -44,13 +46,21 @@ int main(void)
 	rangelist_add(&a, 0, 4096);
 	rangelist_add(&a, 1048576, 524288);
 	rangelist_add(&b, 4096, 4096);
-	ok(checkpoint_load(dir, "serial:vol0123", 1 << 30, &got) == -ENOENT, "no file: ENOENT");
-	ok(checkpoint_save(dir, "serial:vol0123", 1 << 30, &a, &b) == 0, "saved");
-	ok(checkpoint_load(dir, "serial:vol0123", 1 << 30, &got) == 0 && got.n == 2 &&
+	ok(checkpoint_load(dir, "serial:vol0123", 1 << 30, &got, NULL) == -ENOENT, "no file: ENOENT");
+	badlist_init(&bad);
+	badlist_add(&bad, 8192, 512, -EIO);
+	badlist_add(&bad, 65536, 4096, -ENOMEDIUM);
+	ok(checkpoint_save(dir, "serial:vol0123", 1 << 30, &a, &b, &bad) == 0, "saved");
+	badlist_free(&bad);
+	ok(checkpoint_load(dir, "serial:vol0123", 1 << 30, &got, &bad) == 0 && got.n == 2 &&
 		   got.v[0].off == 0 && got.v[0].len == 8192 && got.v[1].off == 1048576,
 	   "loaded back, the two lists merged");
+	ok(bad.n == 2 && bad.v[0].off == 8192 && bad.v[0].len == 512 && bad.v[0].err == -EIO &&
+		   bad.v[1].err == -ENOMEDIUM,
+	   "with the bad ranges and their errno");
+	badlist_free(&bad);
 	rangelist_free(&got);
-	ok(checkpoint_load(dir, "serial:vol0123", 1 << 29, &got) == -CHECKPOINT_EOTHER,
+	ok(checkpoint_load(dir, "serial:vol0123", 1 << 29, &got, NULL) == -CHECKPOINT_EOTHER,
 	   "another size: another volume");
 	checkpoint_path(dir, "serial:vol0123", path, sizeof(path));
 	text = slurp(path, &len);
@@ -58,16 +68,16 @@ int main(void)
 		char saved = text[i];
 
 		text[i] ^= 0x01;
-		if (checkpoint_parse(text, len, "serial:vol0123", 1 << 30, &got) == 0)
+		if (checkpoint_parse(text, len, "serial:vol0123", 1 << 30, &got, NULL) == 0)
 			corrupt++;
 		rangelist_free(&got);
 		text[i] = saved;
 	}
 	ok(corrupt == 0, "every one-bit change of the file's %zu bytes is refused", len);
-	ok(checkpoint_parse(text, len - 1, "serial:vol0123", 1 << 30, &got) ==
+	ok(checkpoint_parse(text, len - 1, "serial:vol0123", 1 << 30, &got, NULL) ==
 		   -CHECKPOINT_ECORRUPT,
 	   "a truncated file is corrupt");
-	ok(checkpoint_parse(text, len, "serial:vol0124", 1 << 30, &got) == -CHECKPOINT_EOTHER,
+	ok(checkpoint_parse(text, len, "serial:vol0124", 1 << 30, &got, NULL) == -CHECKPOINT_EOTHER,
 	   "another identity: another volume");
 	free(text);
 	volid_filename("loop:/tmp/a b/../disk.img", name, sizeof(name));
@@ -76,8 +86,8 @@ int main(void)
 	ok(checkpoint_remove(dir, "serial:vol0123") == 0 && access(path, F_OK) < 0,
 	   "removed");
 	ok(checkpoint_remove(dir, "serial:vol0123") == 0, "removing again is fine");
-	ok(checkpoint_save(dir, "x", 4096, NULL, NULL) == 0 &&
-		   checkpoint_load(dir, "x", 4096, &got) == 0 && got.n == 0,
+	ok(checkpoint_save(dir, "x", 4096, NULL, NULL, NULL) == 0 &&
+		   checkpoint_load(dir, "x", 4096, &got, NULL) == 0 && got.n == 0,
 	   "nothing read yet is a valid state");
 	checkpoint_remove(dir, "x");
 	rangelist_free(&got);

@@ -3,8 +3,9 @@
  * Description: read-fault decisions without I/O. A failed block is retried
  * FAULT_RETRIES times with growing back-off, then split in halves aligned to
  * the logical block size down to single blocks, which are given up; ENODEV
- * means gone; a streak of failures asks for a probe, or means gone when
- * nothing was ever read. Bad ranges stay sorted and merge by errno.
+ * means gone; a streak of failures asks for one probe of the last good block
+ * (the first block when none was read yet). Bad ranges stay sorted and merge
+ * by errno.
  */
 #include "config.h"
 
@@ -22,7 +23,7 @@ int main(void)
 	unsigned int i, n;
 	int rc;
 
-	plan(17);
+	plan(18);
 	fault_init(&fs);
 	rc = fault_failed(&fs, 4096, 8192, 1, -EIO, 512, 1000);
 	ok(rc == FAULT_QUEUED && fs.nredo == 1, "a first failure is queued again");
@@ -54,17 +55,18 @@ int main(void)
 	fault_init(&fs);
 	for (i = 0, n = 0; i < FAULT_STREAK; i++) {
 		fault_failed(&fs, i * 4096ULL, 4096, 1, -EIO, 512, 0);
-		n += fault_need_probe(&fs) != 0;
+		n += fault_need_probe(&fs);
 	}
-	ok(n == 1 && fault_need_probe(&fs) == -ENODEV,
-	   "nothing ever read and FAULT_STREAK reads fail: gone, not before");
+	ok(n == 1 && fault_probe_offset(&fs) == 0 && !fault_need_probe(&fs),
+	   "nothing read yet: FAULT_STREAK failures probe the first block, once");
+	ok(!fault_probe_done(&fs, false), "a failed probe: gone");
 	fault_free(&fs);
 	fault_init(&fs);
 	fault_good(&fs, 65536);
 	for (i = 0; i < FAULT_STREAK; i++)
 		fault_failed(&fs, i * 4096ULL, 4096, 1, -EIO, 512, 0);
-	ok(fault_need_probe(&fs) == 1 && fault_need_probe(&fs) == 0,
-	   "a streak after a good read asks for one probe");
+	ok(fault_need_probe(&fs) && !fault_need_probe(&fs) && fault_probe_offset(&fs) == 65536,
+	   "a streak after a good read asks for one probe, of that block");
 	ok(fault_probe_done(&fs, true) && fs.streak == 0, "a good probe ends the streak");
 	fault_free(&fs);
 

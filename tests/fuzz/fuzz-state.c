@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness for checkpoint_parse(): a state file is trusted only
  * when it parses completely; what it then says was read is sorted, apart and
- * inside the volume.
+ * inside the volume, and its bad ranges are inside it with an errno.
  */
 #include "config.h"
 
@@ -18,18 +18,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint64_t volsize = 1ULL << 30;
 	struct rangelist rl;
+	struct badlist bl;
 	uint64_t end = 0;
 	size_t i;
 	int rc;
 
-	rc = checkpoint_parse((const char *)data, size, "wwid:fuzz", volsize, &rl);
-	if (rc && (rl.n || rl.v))
+	rc = checkpoint_parse((const char *)data, size, "wwid:fuzz", volsize, &rl, &bl);
+	if (rc && (rl.n || rl.v || bl.n || bl.v))
 		abort();
+	for (i = 0; !rc && i < bl.n; i++)
+		if (!bl.v[i].len || bl.v[i].err >= 0 || bl.v[i].off + bl.v[i].len > volsize)
+			abort();
 	for (i = 0; !rc && i < rl.n; i++) {
 		if (!rl.v[i].len || rl.v[i].off < end || rl.v[i].off + rl.v[i].len > volsize)
 			abort();
 		end = rl.v[i].off + rl.v[i].len;
 	}
 	rangelist_free(&rl);
+	badlist_free(&bl);
 	return 0;
 }
