@@ -30,6 +30,7 @@ struct slot {
 	uint64_t want;	   /* bytes that exist there (len clipped to the target size) */
 	uint64_t got;	   /* bytes read so far (short reads) */
 	uint64_t start_ns; /* first submission, for the latency a depth controller sees */
+	unsigned int tries; /* reads of this piece so far, this one included */
 	char *buf;
 	unsigned int index;
 };
@@ -50,6 +51,8 @@ struct engine {
 	uint64_t issued;	/* bytes submitted, for the rate cap */
 	unsigned int limit;	/* reads allowed in flight now, <= queue depth */
 	struct engine_pace pace;	/* since the last pace call */
+	struct slot probe;	/* re-reads a good block when reads keep failing */
+	unsigned int probes;	/* probes submitted since the main loop last counted */
 };
 
 uint64_t engine_now_ns(void)
@@ -100,7 +103,7 @@ static int job_settle(struct engine *e, struct job *j)
 	unsigned int s;
 	int rc;
 
-	while (j->phase < j->nphases && !j->inflight) {
+	while (j->phase < j->nphases && !j->inflight && !j->faults.nredo) {
 		for (s = 0; s < j->nstrides; s++)
 			if (j->cursors[s].left && j->cursors[s].idx < j->cursors[s].rl->n)
 				return 0;
@@ -137,6 +140,23 @@ static bool job_next(struct job *j, uint64_t max, struct range *r)
 	return false;
 }
 
+/* A failed piece to read again if one is due, else the next block. */
+static bool job_pick(struct engine *e, struct job *j, struct range *r, unsigned int *tries)
+{
+	struct redo rd;
+
+	if (j->vanished)
+		return false;
+	if (j->faults.nredo && fault_next(&j->faults, elapsed(e), &rd)) {
+		r->off = rd.off;
+		r->len = rd.len;
+		*tries = rd.tries;
+		return true;
+	}
+	*tries = 1;
+	return job_next(j, e->opts->block_size, r);
+}
+
 static void slot_submit(struct engine *e, struct slot *sl)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
@@ -145,8 +165,8 @@ static void slot_submit(struct engine *e, struct slot *sl)
 	unsigned int len = (unsigned int)(sl->len - sl->got);
 	uint64_t off = sl->off + sl->got;
 
-	/* The ring has as many entries as there are slots, so this cannot fail. */
-	if (e->fixed_buffers)
+	/* One entry per slot plus the probe's, so this cannot fail. */
+	if (e->fixed_buffers && sl != &e->probe)
 		io_uring_prep_read_fixed(sqe, fd, sl->buf + sl->got, len, off, (int)sl->index);
 	else
 		io_uring_prep_read(sqe, fd, sl->buf + sl->got, len, off);
@@ -181,13 +201,14 @@ static unsigned int fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 	while (e->nfree && e->opts->queue_depth - e->nfree < e->limit && !stopping) {
 		struct range r;
 		struct job *j = NULL;
+		unsigned int ntries;
 
 		if (!rate_allows(e, e->opts->block_size, wait_ns))
 			break;
 		for (tries = 0; tries < e->njobs; tries++) {
 			struct job *c = &e->jobs[(e->rr + tries) % e->njobs];
 
-			if (job_next(c, e->opts->block_size, &r)) {
+			if (job_pick(e, c, &r, &ntries)) {
 				j = c;
 				e->rr = (e->rr + tries + 1) % e->njobs;
 				break;
@@ -205,6 +226,7 @@ static unsigned int fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 			   (r.len < j->target->size - r.off ? r.len : j->target->size - r.off);
 		sl->got = 0;
 		sl->start_ns = engine_now_ns();
+		sl->tries = ntries;
 		j->inflight++;
 		e->issued += r.len;
 		slot_submit(e, sl);
@@ -213,55 +235,141 @@ static unsigned int fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 	return queued;
 }
 
-static void slot_fail(struct job *j, struct slot *sl, int err)
+static void job_vanish(struct job *j, int err)
 {
-	uint64_t left = sl->want - sl->got;
-
-	j->errors++;
-	j->failed += left;
-	if (!j->first_error) {
-		j->first_error = err;
-		j->first_error_off = sl->off + sl->got;
-	}
-	/* Keeping the list is best effort: the counters above are what we report. */
-	if (!rangelist_add(&j->bad, sl->off + sl->got, left))
-		rangelist_normalize(&j->bad);
-	if (err == -ENODEV || err == -ENXIO)
-		j->vanished = true;
+	if (j->vanished)
+		return;
+	j->vanished = true;
+	j->vanish_err = err;
+	fault_drop(&j->faults);
 }
 
-/* Handle one completion. Returns true when the slot was queued again. */
-static bool complete_one(struct engine *e, struct slot *sl, int res)
+/* Read one logical block of @j that was read before, to see whether the device is still there. */
+static void probe_submit(struct engine *e, struct job *j)
+{
+	struct slot *p = &e->probe;
+
+	if (p->job) {
+		/* Another job's probe is out: this one asks again at its next failure. */
+		j->faults.probing = false;
+		return;
+	}
+	p->job = j;
+	p->off = fault_probe_offset(&j->faults);
+	p->len = p->want = j->target->align;
+	p->got = 0;
+	p->tries = 1;
+	j->inflight++;
+	e->probes++;
+	slot_submit(e, p);
+}
+
+static void probe_complete(struct engine *e, struct slot *p, int res)
+{
+	struct job *j = p->job;
+
+	p->job = NULL;
+	j->inflight--;
+	if (!fault_probe_done(&j->faults, res > 0))
+		job_vanish(j, res < 0 ? res : -EIO);
+}
+
+/* Give up the bytes of [off, off + len) that exist. */
+static int job_bad(struct job *j, uint64_t off, uint64_t len, int err)
+{
+	uint64_t end = off + len < j->target->size ? off + len : j->target->size;
+
+	if (end <= off)
+		return 0;
+	j->errors++;
+	j->failed += end - off;
+	if (!j->first_error || off < j->first_error_off) {
+		j->first_error = err;
+		j->first_error_off = off;
+	}
+	return badlist_add(&j->bad, off, end - off, err);
+}
+
+/*
+ * A read failed: retry it, split it, give a sector up, or decide that the
+ * device is gone. Returns 0 or -ENOMEM.
+ */
+static int slot_fail(struct engine *e, struct slot *sl, int err)
 {
 	struct job *j = sl->job;
+	uint64_t lbs = j->target->align;
+	uint64_t got = sl->got / lbs * lbs; /* a short read before the error: keep what came */
+	int rc;
+
+	if (j->vanished)
+		return 0;
+	rc = fault_failed(&j->faults, sl->off + got, sl->len - got, sl->tries, err, lbs,
+			  elapsed(e));
+	if (rc < 0)
+		return rc;
+	if (rc == FAULT_VANISHED)
+		job_vanish(j, err);
+	else if (rc == FAULT_BAD && job_bad(j, sl->off + got, sl->len - got, err))
+		return -ENOMEM;
+	if (fault_need_probe(&j->faults))
+		probe_submit(e, j);
+	return 0;
+}
+
+/* Remember what was read, for checkpoints; losing an entry only costs a re-read. */
+static void job_read(struct job *j, uint64_t off, uint64_t n)
+{
+	if (!n || rangelist_add(&j->read, off, n))
+		return;
+	if (j->read.n > 2 * j->read_norm + 64) {
+		rangelist_normalize(&j->read);
+		j->read_norm = j->read.n;
+	}
+}
+
+/*
+ * Handle one completion. Returns 1 when the slot was queued again, 0 when it
+ * is free, or -ENOMEM.
+ */
+static int complete_one(struct engine *e, struct slot *sl, int res)
+{
+	struct job *j = sl->job;
+	int rc = 0;
 
 	if (res == -EAGAIN || res == -EINTR) {
 		slot_submit(e, sl);
-		return true;
+		return 1;
+	}
+	if (sl == &e->probe) {
+		probe_complete(e, sl, res);
+		return 0;
 	}
 	if (res < 0) {
-		slot_fail(j, sl, res);
+		rc = slot_fail(e, sl, res);
 	} else {
 		uint64_t n = (uint64_t)res;
 
 		if (sl->got + n > sl->want)
 			n = sl->want - sl->got;
+		job_read(j, sl->off + sl->got, n);
 		sl->got += n;
 		j->done += n;
 		e->pace.bytes += n;
+		if (n)
+			fault_good(&j->faults, sl->off);
 		if (res > 0 && sl->got < sl->want) {
 			/* Short read: ask for the rest, as liburing's examples do. */
 			slot_submit(e, sl);
-			return true;
+			return 1;
 		}
 		if (sl->got < sl->want)
-			slot_fail(j, sl, -EIO);	/* end of data before the end of the target */
+			rc = slot_fail(e, sl, -EIO); /* end of data before the end of the target */
 	}
 	j->inflight--;
 	e->pace.reads++;
 	e->pace.lat_ns += engine_now_ns() - sl->start_ns;
 	e->free[e->nfree++] = sl->index;
-	return false;
+	return rc;
 }
 
 static void engine_teardown(struct engine *e)
@@ -270,6 +378,18 @@ static void engine_teardown(struct engine *e)
 	free(e->slots);
 	free(e->free);
 	free(e->mem);
+	free(e->probe.buf);
+}
+
+/* The probe reads one logical block of any target. */
+static size_t probe_size(const struct engine *e)
+{
+	size_t i, size = BUF_ALIGN;
+
+	for (i = 0; i < e->njobs; i++)
+		if (e->jobs[i].target->align > size)
+			size = e->jobs[i].target->align;
+	return size;
 }
 
 static int engine_setup(struct engine *e)
@@ -283,11 +403,11 @@ static int engine_setup(struct engine *e)
 
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
-	rc = io_uring_queue_init_params(o->queue_depth, &e->ring, &p);
+	rc = io_uring_queue_init_params(o->queue_depth + 1, &e->ring, &p);
 	if (rc == -EINVAL) {
 		/* Kernels before 6.0 do not know these hints. */
 		memset(&p, 0, sizeof(p));
-		rc = io_uring_queue_init_params(o->queue_depth, &e->ring, &p);
+		rc = io_uring_queue_init_params(o->queue_depth + 1, &e->ring, &p);
 	}
 	if (rc)
 		return rc;
@@ -297,7 +417,8 @@ static int engine_setup(struct engine *e)
 	iov = calloc(o->queue_depth, sizeof(*iov));
 	fds = calloc(e->njobs, sizeof(*fds));
 	if (!e->slots || !e->free || !iov || !fds ||
-	    posix_memalign((void **)&e->mem, BUF_ALIGN, o->queue_depth * o->block_size)) {
+	    posix_memalign((void **)&e->mem, BUF_ALIGN, o->queue_depth * o->block_size) ||
+	    posix_memalign((void **)&e->probe.buf, BUF_ALIGN, probe_size(e))) {
 		rc = -ENOMEM;
 		goto done;
 	}
@@ -313,6 +434,7 @@ static int engine_setup(struct engine *e)
 	for (i = 0; i < e->njobs; i++)
 		fds[i] = e->jobs[i].target->fd;
 	e->fixed_files = !io_uring_register_files(&e->ring, fds, (unsigned int)e->njobs);
+	e->probe.index = o->queue_depth;
 	rc = 0;
 done:
 	free(iov);
@@ -334,10 +456,14 @@ static int jobs_init(struct engine *e)
 		j->errors = 0;
 		j->first_error = 0;
 		j->vanished = j->complete = false;
+		j->vanish_err = 0;
 		j->phase = 0;
 		j->inflight = 0;
 		j->cursors = NULL;
-		rangelist_init(&j->bad);
+		badlist_init(&j->bad);
+		rangelist_init(&j->read);
+		j->read_norm = 0;
+		fault_init(&j->faults);
 		j->phase_ns = calloc(j->nphases ? j->nphases : 1, sizeof(*j->phase_ns));
 		if (!j->phase_ns)
 			return -ENOMEM;
@@ -367,6 +493,23 @@ static int jobs_init(struct engine *e)
 	return 0;
 }
 
+/* Shorten *@wait_ns to when the first piece waiting to be retried is due. */
+static void redo_wait(const struct engine *e, uint64_t *wait_ns)
+{
+	uint64_t now = elapsed(e), due;
+	size_t i;
+
+	for (i = 0; i < e->njobs; i++) {
+		if (!e->jobs[i].faults.nredo)
+			continue;
+		due = fault_next_due(&e->jobs[i].faults);
+		if (due <= now)
+			*wait_ns = 0;
+		else if (due - now < *wait_ns)
+			*wait_ns = due - now;
+	}
+}
+
 static bool all_done(const struct engine *e)
 {
 	size_t i;
@@ -383,6 +526,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 	struct engine e;
 	uint64_t tick_ns = (uint64_t)opts->tick_ms * 1000000ULL, next_tick;
 	uint64_t pace_ns = opts->pace ? (uint64_t)opts->pace_ms * 1000000ULL : 0, last_pace = 0;
+	uint64_t save_ns = opts->save ? (uint64_t)opts->save_ms * 1000000ULL : 0, next_save;
 	unsigned int inflight = 0;
 	bool stopping = false;
 	size_t i;
@@ -400,6 +544,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 		return rc;
 	e.start_ns = engine_now_ns();
 	next_tick = tick_ns;
+	next_save = save_ns;
 	rc = jobs_init(&e);
 	if (rc)
 		goto done;
@@ -417,6 +562,7 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 		if (!inflight && (stopping || all_done(&e)))
 			break;
 
+		redo_wait(&e, &wait_ns);
 		now = elapsed(&e);
 		held = inflight;
 		waited = now;
@@ -424,6 +570,8 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 			wait_ns = next_tick - now;
 		if (pace_ns && last_pace + pace_ns > now && last_pace + pace_ns - now < wait_ns)
 			wait_ns = last_pace + pace_ns - now;
+		if (save_ns && next_save > now && next_save - now < wait_ns)
+			wait_ns = next_save - now;
 		ts.tv_sec = (long long)(wait_ns / 1000000000ULL);
 		ts.tv_nsec = (long long)(wait_ns % 1000000000ULL);
 		rc = io_uring_submit_and_wait_timeout(&e.ring, &cqe, inflight ? 1 : 0, &ts, NULL);
@@ -438,16 +586,27 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 
 		io_uring_for_each_cqe(&e.ring, head, cqe) {
 			struct slot *sl = io_uring_cqe_get_data(cqe);
+			struct job *j = sl->job;	/* the probe forgets its job */
 
 			seen++;
-			if (!complete_one(&e, sl, cqe->res)) {
+			rc = complete_one(&e, sl, cqe->res);
+			if (rc < 0) {
+				io_uring_cq_advance(&e.ring, seen);
 				inflight--;
-				rc = job_settle(&e, sl->job);
-				if (rc)
+				goto done;
+			}
+			if (!rc) {
+				inflight--;
+				rc = job_settle(&e, j);
+				if (rc) {
+					io_uring_cq_advance(&e.ring, seen);
 					goto done;
+				}
 			}
 		}
 		io_uring_cq_advance(&e.ring, seen);
+		inflight += e.probes;
+		e.probes = 0;
 
 		now = elapsed(&e);
 		/* Reads in flight only change as we reap: the count held while we waited. */
@@ -468,16 +627,27 @@ int engine_run(struct job *jobs, size_t njobs, const struct engine_opts *opts,
 				opts->progress(jobs, njobs, now, opts->arg);
 			next_tick = now + tick_ns;
 		}
+		if (save_ns && now >= next_save) {
+			for (i = 0; i < njobs; i++) {
+				rangelist_normalize(&jobs[i].read);
+				jobs[i].read_norm = jobs[i].read.n;
+			}
+			opts->save(jobs, njobs, opts->arg);
+			next_save = now + save_ns;
+		}
 	}
 	rc = 0;
 done:
+	inflight += e.probes;
 	info->elapsed_ns = elapsed(&e);
 	info->interrupted = stopping;
 	info->fixed_buffers = e.fixed_buffers;
 	info->fixed_files = e.fixed_files;
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs; i++) {
 		if (!jobs[i].end_ns)
 			jobs[i].end_ns = info->elapsed_ns;
+		rangelist_normalize(&jobs[i].read);
+	}
 	if (rc && inflight) {
 		/* Reads still in flight point into our buffers: wait them out first. */
 		while (inflight) {
@@ -500,7 +670,9 @@ void job_release(struct job *job)
 {
 	free(job->cursors);
 	free(job->phase_ns);
-	rangelist_free(&job->bad);
+	badlist_free(&job->bad);
+	rangelist_free(&job->read);
+	fault_free(&job->faults);
 	job->cursors = NULL;
 	job->phase_ns = NULL;
 }

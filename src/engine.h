@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fault.h"
 #include "range.h"
 #include "target.h"
 
@@ -28,10 +29,12 @@ struct job {
 	int first_error;	/* negative errno of the first failure, or 0 */
 	uint64_t first_error_off;
 	bool vanished;		/* the device went away: the job stopped early */
+	int vanish_err;		/* the negative errno that told us so */
 	bool complete;		/* every planned byte was read */
 	uint64_t *phase_ns;	/* when each phase finished, ns since start; 0: not finished */
 	uint64_t end_ns;	/* when the job finished or stopped */
-	struct rangelist bad;	/* ranges that could not be read */
+	struct badlist bad;	/* ranges that could not be read, with their errno */
+	struct rangelist read;	/* ranges read so far (for checkpoints); normalized at ticks */
 
 	/* Engine state. */
 	size_t phase;
@@ -39,6 +42,8 @@ struct job {
 	unsigned int nstrides;
 	unsigned int rr;
 	struct rangecursor *cursors;
+	struct fault_state faults;	/* retries, splits, vanish checks */
+	size_t read_norm;	/* entries of @read when it was last normalized */
 };
 
 /* What completed since the last pace call, for a depth controller. */
@@ -70,6 +75,9 @@ struct engine_opts {
 	unsigned int pace_ms;
 	unsigned int (*pace)(const struct engine_pace *p, const struct job *jobs, size_t njobs,
 			     void *arg);
+	/* Called every save_ms, each job's @read normalized: checkpoints. */
+	void (*save)(const struct job *jobs, size_t njobs, void *arg);
+	unsigned int save_ms;
 	void *arg;
 	volatile sig_atomic_t *stop;	/* set from a signal handler: drain and return */
 };

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "conffile.h"
 #include "decide.h"
 #include "discover.h"
@@ -34,6 +35,7 @@
 #include "listing.h"
 #include "notify.h"
 #include "ioprio.h"
+#include "lock.h"
 #include "options.h"
 #include "pace.h"
 #include "plan.h"
@@ -45,6 +47,7 @@
 #include "savedplan.h"
 #include "size.h"
 #include "target.h"
+#include "volid.h"
 
 /* Exit statuses; documented in blkhydrate(8) and README. */
 enum {
@@ -55,10 +58,13 @@ enum {
 	EXIT_SYSTEM = 4,	/* could not run: io_uring unavailable, out of memory */
 	EXIT_VANISHED = 5,	/* a target went away during the run */
 	EXIT_UNMAPPED = 6,	/* plan: a priority path matched nothing or could not be mapped */
+	EXIT_BUSY = 7,		/* another process is hydrating the same disk */
 };
 
 #define PROGRESS_BAR_MS 200
 #define PROGRESS_LOG_MS 5000
+#define MAX_BAD_LINES 20	/* the JSON summary lists them all */
+#define CHECKPOINT_MS 2000	/* how often progress is saved while reading */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -96,6 +102,10 @@ struct ctl {
 	bool attach;		/* hydrate: run as the attach unit */
 	bool save;		/* plan: store it for attach */
 	bool udev;		/* discover: called by a udev rule */
+	char *progress_dir;	/* checkpoints for --resume: STATE_DIR/progress */
+	bool resume;		/* read only what the state file says is left */
+	bool wait;		/* wait for another hydration of the disk to end */
+	const char *lock_dir;
 };
 
 static void __attribute__((noreturn)) usage_main(void)
@@ -159,10 +169,13 @@ static void __attribute__((noreturn)) usage_cmd(const char *cmd)
 		       "     --progress <when>     auto, always or never (default auto)\n"
 		       "     --json                print a JSON summary on standard output\n"
 		       " -q, --quiet               no progress and no summary on standard error\n"
+		       "     --resume              read only what an earlier run left unread\n"
+		       "     --wait                wait while another run hydrates the same disk\n"
+		       "     --lock-dir <dir>      where disk locks live (default " DEFAULT_LOCK_DIR ")\n"
 		       "     --attach              run as blkhydrate@.service: one device, skipped if\n"
 		       "                             the ledger has it; its saved plan first; progress\n"
 		       "                             in the run directory; recorded in the ledger when done\n"
-		       "     --state-dir <dir>     ledger and saved plans (default %s)\n"
+		       "     --state-dir <dir>     ledger, saved plans and progress (default %s)\n"
 		       "     --run-dir <dir>       progress of running hydrations (default %s)\n",
 		       DEFAULT_STATE_DIR, DEFAULT_RUN_DIR);
 	else
@@ -381,7 +394,7 @@ static void set_paths(struct ctl *ctl)
 static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 {
 	enum { OPT_PROGRESS = 256, OPT_JSON, OPT_ONLY, OPT_STATE_DIR, OPT_RUN_DIR, OPT_ATTACH,
-	       OPT_SAVE, OPT_IOPRIO, OPT_YIELD };
+	       OPT_SAVE, OPT_IOPRIO, OPT_YIELD, OPT_RESUME, OPT_WAIT, OPT_LOCK_DIR };
 	static const struct option longopts[] = {
 		{ "priority", required_argument, NULL, 'p' },
 		{ "used", no_argument, NULL, 'u' },
@@ -395,6 +408,10 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		{ "ioprio", required_argument, NULL, OPT_IOPRIO },
 		{ "yield", no_argument, NULL, OPT_YIELD },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "lock-dir", required_argument, NULL, OPT_LOCK_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -415,6 +432,9 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 	ctl->rs.strides = DEFAULT_STRIDES;
 	ctl->progress = PROGRESS_AUTO;
 	set_paths(ctl);
+	ctl->lock_dir = getenv("BLKHYDRATE_LOCK_DIR");
+	if (!ctl->lock_dir || !*ctl->lock_dir)
+		ctl->lock_dir = DEFAULT_LOCK_DIR;
 
 	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
 		key = NULL;
@@ -467,6 +487,23 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		case OPT_JSON:
 			ctl->json = true;
 			break;
+		case OPT_RESUME:
+			if (!hydrate)
+				goto unknown;
+			ctl->resume = true;
+			break;
+		case OPT_WAIT:
+			if (!hydrate)
+				goto unknown;
+			ctl->wait = true;
+			break;
+		case OPT_LOCK_DIR:
+			if (!hydrate)
+				goto unknown;
+			if (!*optarg)
+				errx_usage(ctl->cmd, "option '--lock-dir' needs a directory");
+			ctl->lock_dir = optarg;
+			break;
 		case 'q':
 			ctl->quiet = true;
 			break;
@@ -474,6 +511,8 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 			ctl->verbose = true;
 			break;
 		case OPT_STATE_DIR:
+			if (!*optarg)
+				errx_usage(ctl->cmd, "option '--state-dir' needs a directory");
 			ctl->state_dir = optarg;
 			break;
 		case OPT_RUN_DIR:
@@ -507,6 +546,8 @@ unknown:
 	if (optind >= argc)
 		errx_usage(ctl->cmd, "no target given");
 	load_config(ctl);
+	if (asprintf(&ctl->progress_dir, "%s/progress", ctl->state_dir) < 0)
+		errx_status(EXIT_SYSTEM, "out of memory");
 	if (ctl->rs.queue_depth &&
 	    opt_check_memory(ctl->rs.queue_depth, ctl->rs.block_size, &key))
 		errx_usage(ctl->cmd, "invalid queue depth %u with block size %llu: %s",
@@ -584,6 +625,7 @@ struct phase_ctx {
 	size_t waiting;			/* jobs whose priority classes are not read yet */
 	struct run_state *state;	/* --attach: progress for "status" */
 	struct pace *pace;
+	struct volstate *vs;
 };
 
 /* Units ordered After= the hydration start now: their files are warm. */
@@ -655,6 +697,142 @@ static unsigned int pace_cb(const struct engine_pace *ep, const struct job *jobs
 	return pace_tick(ep, jobs, njobs, px->pace);
 }
 
+/* Per target: who it is, its disk lock, and what an earlier run read. */
+struct volstate {
+	struct volid vid;
+	int lock_fd;
+	struct rangelist prior;		/* read by earlier runs (--resume) */
+	struct rangelist *left;		/* the plan's phases minus @prior; NULL: not resuming */
+	bool save_failed;		/* said once that progress cannot be saved */
+};
+
+/*
+ * Lock every target's disk, before anything is read. Two targets of one run
+ * on the same disk (two partitions) share the first one's lock.
+ */
+static void lock_targets(const struct ctl *ctl, struct target *t, struct volstate *vs, size_t n)
+{
+	size_t i, k;
+	pid_t holder;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		vs[i].lock_fd = -1;
+		rc = volid_get(&t[i], "/sys", &vs[i].vid);
+		if (rc)
+			errx_status(EXIT_SYSTEM, "%s: cannot identify the volume: %s", t[i].path,
+				    strerror(-rc));
+		for (k = 0; k < i; k++)
+			if (!strcmp(vs[k].vid.disk, vs[i].vid.disk))
+				break;
+		if (k < i)
+			continue;
+		rc = disk_lock(ctl->lock_dir, vs[i].vid.disk, false, &holder);
+		if (rc == -EBUSY && ctl->wait) {
+			if (!ctl->quiet)
+				fprintf(stderr, "blkhydrate: %s: waiting for pid %ld, which is hydrating the same disk\n",
+					t[i].path, (long)holder);
+			rc = disk_lock(ctl->lock_dir, vs[i].vid.disk, true, &holder);
+			if (rc == -EINTR)
+				errx_status(EXIT_INTERRUPTED, "%s: interrupted while waiting for the disk lock",
+					    t[i].path);
+		}
+		if (rc == -EBUSY)
+			errx_status(EXIT_BUSY, "%s: already being hydrated by pid %ld (lock %s/%s.lock); use --wait to wait",
+				    t[i].path, (long)holder, ctl->lock_dir, vs[i].vid.disk);
+		if (rc == -EACCES || rc == -EPERM || rc == -EROFS) {
+			/* An unprivileged user hydrating an image: run, but say so. */
+			if (!ctl->quiet)
+				fprintf(stderr, "blkhydrate: %s: warning: cannot lock %s/%s.lock: %s; running unlocked\n",
+					t[i].path, ctl->lock_dir, vs[i].vid.disk, strerror(-rc));
+			continue;
+		}
+		if (rc < 0)
+			errx_status(EXIT_SYSTEM, "%s: cannot lock %s/%s.lock: %s", t[i].path,
+				    ctl->lock_dir, vs[i].vid.disk, strerror(-rc));
+		vs[i].lock_fd = rc;
+	}
+}
+
+/* With --resume, take each target's saved progress off its plan; a bad state file is ignored. */
+static void resume_targets(const struct ctl *ctl, const struct plan *plan, struct target *t,
+			   struct volstate *vs, size_t n)
+{
+	char path[4200], sread[32];
+	size_t i, p;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rangelist_init(&vs[i].prior);
+		vs[i].left = NULL;
+		if (!ctl->resume)
+			continue;
+		rc = checkpoint_load(ctl->progress_dir, vs[i].vid.id, t[i].size, &vs[i].prior, NULL);
+		if (rc == -ENOENT)
+			continue;
+		if (rc == -ENOMEM)
+			errx_status(EXIT_SYSTEM, "out of memory");
+		if (rc) {
+			checkpoint_path(ctl->progress_dir, vs[i].vid.id, path, sizeof(path));
+			fprintf(stderr, "blkhydrate: %s: warning: ignoring %s: %s; reading everything\n",
+				t[i].path, path, checkpoint_strerror(rc));
+			continue;
+		}
+		vs[i].left = calloc(plan->per[i].nphases ? plan->per[i].nphases : 1,
+				    sizeof(*vs[i].left));
+		if (!vs[i].left)
+			errx_status(EXIT_SYSTEM, "out of memory");
+		for (p = 0; p < plan->per[i].nphases; p++)
+			if (rangelist_subtract(&vs[i].left[p], &plan->per[i].phases[p], &vs[i].prior))
+				errx_status(EXIT_SYSTEM, "out of memory");
+		if (!ctl->quiet) {
+			size_format(rangelist_bytes(&vs[i].prior), sread, sizeof(sread));
+			fprintf(stderr, "blkhydrate: %s: resuming: %s read before\n", t[i].path, sread);
+		}
+	}
+}
+
+static void save_one(const struct ctl *ctl, struct volstate *vs, const struct job *j)
+{
+	int rc;
+
+	if (j->complete)
+		rc = checkpoint_remove(ctl->progress_dir, vs->vid.id);
+	else
+		rc = checkpoint_save(ctl->progress_dir, vs->vid.id, j->target->size, &vs->prior,
+				     &j->read, &j->bad);
+	if (rc && !vs->save_failed) {
+		vs->save_failed = true;
+		fprintf(stderr, "blkhydrate: %s: warning: cannot save progress in %s: %s\n",
+			j->target->path, ctl->state_dir, strerror(-rc));
+	}
+}
+
+static void save_cb(const struct job *jobs, size_t njobs, void *arg)
+{
+	const struct phase_ctx *px = arg;
+	size_t i;
+
+	for (i = 0; i < njobs; i++)
+		save_one(px->ctl, &px->vs[i], &jobs[i]);
+}
+
+static void free_volstate(struct volstate *vs, const struct plan *plan, size_t n)
+{
+	size_t i, p;
+
+	for (i = 0; i < n; i++) {
+		if (vs[i].left)
+			for (p = 0; p < plan->per[i].nphases; p++)
+				rangelist_free(&vs[i].left[p]);
+		free(vs[i].left);
+		rangelist_free(&vs[i].prior);
+		if (vs[i].lock_fd >= 0)
+			close(vs[i].lock_fd);
+	}
+	free(vs);
+}
+
 static int exit_status(const struct job *jobs, size_t n, const struct engine_info *info)
 {
 	bool errors = false, vanished = false;
@@ -673,6 +851,7 @@ static int exit_status(const struct job *jobs, size_t n, const struct engine_inf
 
 static void free_ctl(struct ctl *ctl)
 {
+	free(ctl->progress_dir);
 	free(ctl->patterns);
 	config_free(&ctl->cfg);
 }
@@ -833,6 +1012,7 @@ static int cmd_hydrate(int argc, char **argv)
 	struct phase_ctx px;
 	struct pace pace;
 	struct target *targets;
+	struct volstate *vs;
 	struct plan plan;
 	struct job *jobs;
 	struct attach at;
@@ -844,16 +1024,25 @@ static int cmd_hydrate(int argc, char **argv)
 	n = (size_t)(argc - optind);
 	targets = calloc(n, sizeof(*targets));
 	jobs = calloc(n, sizeof(*jobs));
-	if (!targets || !jobs)
+	vs = calloc(n, sizeof(*vs));
+	if (!targets || !jobs || !vs)
 		errx_status(EXIT_SYSTEM, "out of memory");
 	open_targets(argv + optind, n, targets);
 	memset(&at, 0, sizeof(at));
 	if (ctl.attach && attach_prepare(&ctl, &targets[0], &at)) {
 		notify_systemd("READY=1\nSTATUS=already hydrated");
 		status = EXIT_DONE;
+		free(vs);
 		goto release;
 	}
+	/* From here a signal stops the run cleanly, also one that comes while we wait for a lock. */
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	lock_targets(&ctl, targets, vs, n);
 	build_plan(&ctl, &plan, targets, n, at.presets, at.npresets);
+	resume_targets(&ctl, &plan, targets, vs, n);
 	if (!ctl.quiet) {
 		report_plan_problems(&plan);
 		for (i = 0; i < n; i++)
@@ -861,11 +1050,6 @@ static int cmd_hydrate(int argc, char **argv)
 				fprintf(stderr, "blkhydrate: %s: O_DIRECT refused, reading through the page cache\n",
 					targets[i].path);
 	}
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	/* Bytes FIEMAP could not place (inline data) are few: read them through the files now. */
 	through_failed = plan_read_through(&plan);
@@ -875,7 +1059,7 @@ static int cmd_hydrate(int argc, char **argv)
 
 	for (i = 0; i < n; i++) {
 		jobs[i].target = &targets[i];
-		jobs[i].phases = plan.per[i].phases;
+		jobs[i].phases = vs[i].left ? vs[i].left : plan.per[i].phases;
 		jobs[i].nphases = plan.per[i].nphases;
 	}
 	px.ctl = &ctl;
@@ -904,11 +1088,14 @@ static int cmd_hydrate(int argc, char **argv)
 	eo.ioprio = ctl.rs.ioprio;
 	eo.pace_ms = PACE_TICK_MS;
 	eo.pace = pace_cb;
+	px.vs = vs;
 	eo.block_size = ctl.rs.block_size;
 	eo.strides = ctl.rs.strides;
 	eo.rate = ctl.rs.rate;
 	eo.stop = &stop_requested;
 	eo.phase_done = phase_cb;
+	eo.save = save_cb;
+	eo.save_ms = CHECKPOINT_MS;
 	eo.arg = &px;
 	/* Under --attach progress also feeds "status" and systemd, even when quiet. */
 	if (ctl.progress != PROGRESS_NEVER || ctl.attach) {
@@ -924,6 +1111,14 @@ static int cmd_hydrate(int argc, char **argv)
 		goto done;
 	}
 	status = exit_status(jobs, n, &info);
+	save_cb(jobs, n, &px);
+	/* Errors are said even with --quiet: it silences progress, not trouble. */
+	for (i = 0; i < n; i++) {
+		report_bad_ranges(stderr, &jobs[i], MAX_BAD_LINES);
+		if (jobs[i].vanished)
+			fprintf(stderr, "blkhydrate: %s: the device went away (%s): stopped\n",
+				targets[i].path, strerror(-jobs[i].vanish_err));
+	}
 	if (!ctl.quiet) {
 		for (i = 0; i < n; i++)
 			report_summary(stderr, &plan, i, &jobs[i]);
@@ -942,6 +1137,7 @@ done:
 	}
 	for (i = 0; i < n; i++)
 		job_release(&jobs[i]);
+	free_volstate(vs, &plan, n);
 	plan_free(&plan);
 release:
 	for (i = 0; i < n; i++)
@@ -1150,6 +1346,8 @@ static void parse_disks_cmd(int argc, char **argv, struct ctl *ctl)
 			ctl->config_given = true;
 			break;
 		case OPT_STATE_DIR:
+			if (!*optarg)
+				errx_usage(ctl->cmd, "option '--state-dir' needs a directory");
 			ctl->state_dir = optarg;
 			break;
 		case OPT_RUN_DIR:

@@ -159,6 +159,19 @@ void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job
 	fputs(j->complete ? ", complete\n" : ", not complete\n", f);
 }
 
+void report_bad_ranges(FILE *f, const struct job *j, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < j->bad.n && i < max; i++)
+		fprintf(f, "blkhydrate: %s: unreadable: offset %llu, %llu bytes: %s\n",
+			j->target->path, (unsigned long long)j->bad.v[i].off,
+			(unsigned long long)j->bad.v[i].len, strerror(-j->bad.v[i].err));
+	if (j->bad.n > max)
+		fprintf(f, "blkhydrate: %s: and %zu more unreadable ranges (see --json)\n",
+			j->target->path, j->bad.n - max);
+}
+
 void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -203,10 +216,14 @@ static void json_job(FILE *f, const struct plan *plan, size_t t, const struct jo
 		(unsigned long long)j->done, secs(j->end_ns), mib_s(j->done, j->end_ns),
 		j->errors, (unsigned long long)j->failed, j->target->direct ? "true" : "false",
 		j->vanished ? "true" : "false", j->complete ? "true" : "false");
-	for (i = 0; i < j->bad.n; i++)
-		fprintf(f, "%s{\"offset\":%llu,\"length\":%llu}", i ? "," : "",
-			(unsigned long long)j->bad.v[i].off, (unsigned long long)j->bad.v[i].len);
-	fputs("]}", f);
+	for (i = 0; i < j->bad.n; i++) {
+		fprintf(f, "%s{\"offset\":%llu,\"length\":%llu,\"errno\":%d,\"error\":",
+			i ? "," : "", (unsigned long long)j->bad.v[i].off,
+			(unsigned long long)j->bad.v[i].len, -j->bad.v[i].err);
+		json_string(f, strerror(-j->bad.v[i].err));
+		fputc('}', f);
+	}
+	fprintf(f, "],\"retries\":%llu}", (unsigned long long)j->faults.retries);
 }
 
 /* The pace of the run: depth chosen, latency, yielding, EBS limits. */

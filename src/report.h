@@ -39,6 +39,9 @@ void report_priority_done(FILE *f, const struct plan *plan, size_t t, const stru
 /* One human line per job. */
 void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job *j);
 
+/* One line per unreadable range of @j, the first @max of them. */
+void report_bad_ranges(FILE *f, const struct job *j, size_t max);
+
 /* The whole run as one JSON object. */
 void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,
 		 const struct engine_info *info, const struct run_settings *rs,

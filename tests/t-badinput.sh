@@ -58,6 +58,8 @@ bad "bad size suffix" "blkhydrate: invalid block size '1Q': unknown suffix (use 
 bad "bad rate suffix" "blkhydrate: invalid rate '10X': unknown suffix (use K, M, G or T)" -r 10X "$tmp/good.img"
 bad "strides zero" "blkhydrate: invalid strides '0': out of range (1 to 1024)" -s 0 "$tmp/good.img"
 bad "too much buffer memory" "blkhydrate: invalid queue depth 1024 with block size 67108864: queue depth times block size exceeds 1 GiB of buffers" -d 1024 -b 64M "$tmp/good.img"
+bad "empty state directory" "blkhydrate: option '--state-dir' needs a directory" --state-dir= "$tmp/good.img"
+bad "empty lock directory" "blkhydrate: option '--lock-dir' needs a directory" --lock-dir "" "$tmp/good.img"
 bad "bad progress mode" "blkhydrate: invalid progress 'loud': not one of auto, always, never" --progress=loud "$tmp/good.img"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -94,6 +94,8 @@ static struct {
 	uint64_t slow_ns;
 	uint64_t vanish_after;
 	bool unarmed;		/* --wait-reset: no cost, no record until SIGUSR1 */
+	uint64_t vanish_ns;	/* vanish this long after start; 0: never */
+	bool vanish_eio;	/* vanish by failing every read instead of exiting */
 	bool debug;
 	const char *image;
 	char *mnt;
@@ -114,6 +116,8 @@ static struct {
 	uint32_t *queue;		/* FIFO ring of nchunks entries */
 	uint64_t qhead, qlen, max_qlen;
 	bool stopping, vanishing;
+	bool dead;			/* vanished in --vanish-mode eio: every read fails */
+	pthread_cond_t deadcv;		/* became dead (CLOCK_MONOTONIC) */
 	uint64_t pipe_free_ns;
 	uint64_t started, fetches, warm, warm_data, inflight, max_inflight;
 	uint64_t reads, bytes_read, max_req, errors_injected;
@@ -182,8 +186,7 @@ static void __attribute__((noreturn)) vanish(void)
 			usleep(1000);
 	}
 	usleep(100000);		/* let readers of those fetches get replies */
-	fprintf(stderr, "lazysim: vanishing after %" PRIu64 " fetches\n",
-		S.vanish_after);
+	fprintf(stderr, "lazysim: vanishing after %" PRIu64 " fetches\n", S.fetches);
 	if (umount2(S.mnt, MNT_DETACH) < 0)
 		fprintf(stderr, "lazysim: umount %s: %s\n", S.mnt, strerror(errno));
 	_exit(0);
@@ -212,11 +215,18 @@ static void fetch_one(uint32_t c)
 			end = S.pipe_free_ns;
 	}
 
-	pthread_mutex_unlock(&S.lock);
-	sleep_until(end);
-	pthread_mutex_lock(&S.lock);
+	/* a fetch in progress when the volume dies fails at once */
+	while (!S.dead && mono_ns() < end) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(end / 1000000000ULL),
+			.tv_nsec = (long)(end % 1000000000ULL),
+		};
 
-	if ((S.ch[c].flags & CF_EIO) &&
+		pthread_cond_timedwait(&S.deadcv, &S.lock, &ts);
+	}
+	if (S.dead) {
+		fail = true;
+	} else if ((S.ch[c].flags & CF_EIO) &&
 	    (S.eio_count == 0 || S.ch[c].fails < S.eio_count)) {
 		S.ch[c].fails++;
 		S.errors_injected++;
@@ -248,6 +258,37 @@ static void fetch_one(uint32_t c)
 	pthread_cond_broadcast(&S.cv[c % NCV]);
 }
 
+/*
+ * Time to vanish: either every read fails from now on (the process stays, as
+ * a volume whose backend is gone) or the volume goes away. Called with
+ * S.lock held; returns with it held unless the process exits.
+ */
+static void vanish_now(void)
+{
+	if (S.vanish_eio) {
+		if (!S.dead)
+			fprintf(stderr, "lazysim: failing every read after %" PRIu64
+				" fetches\n", S.fetches);
+		S.dead = true;
+		pthread_cond_broadcast(&S.deadcv);
+		pthread_cond_broadcast(&S.qcv);
+		return;
+	}
+	S.vanishing = true;
+	pthread_mutex_unlock(&S.lock);
+	vanish();
+}
+
+static void *vanish_timer_main(void *arg)
+{
+	(void)arg;
+	sleep_until(S.t0_ns + S.vanish_ns);
+	pthread_mutex_lock(&S.lock);
+	vanish_now();
+	pthread_mutex_unlock(&S.lock);
+	return NULL;
+}
+
 static void *fetcher_main(void *arg)
 {
 	uint32_t c;
@@ -255,19 +296,28 @@ static void *fetcher_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&S.lock);
 	for (;;) {
-		while (!S.stopping && (S.qlen == 0 || S.vanishing))
+		/* past vanish_after in eio mode: hold new fetches until the volume dies */
+		while (!S.stopping && (S.qlen == 0 || S.vanishing ||
+				       (S.vanish_eio && S.vanish_after && !S.dead &&
+					S.started >= S.vanish_after)))
 			pthread_cond_wait(&S.qcv, &S.lock);
 		if (S.stopping)
 			break;
-		if (S.vanish_after && S.started >= S.vanish_after) {
-			S.vanishing = true;
-			pthread_mutex_unlock(&S.lock);
-			vanish();
-		}
+		if (S.vanish_after && S.started >= S.vanish_after && !S.vanish_eio)
+			vanish_now();
 		c = S.queue[S.qhead];
 		S.qhead = (S.qhead + 1) % S.nchunks;
 		S.qlen--;
+		if (S.dead) {
+			/* nothing to fetch from any more: fail the waiting readers now */
+			S.ch[c].state = CH_FAILED;
+			pthread_cond_broadcast(&S.cv[c % NCV]);
+			continue;
+		}
 		fetch_one(c);
+		/* in eio mode the first vanish_after fetches all complete, then it dies */
+		if (S.vanish_eio && S.vanish_after && S.fetches >= S.vanish_after && !S.dead)
+			vanish_now();
 	}
 	pthread_mutex_unlock(&S.lock);
 	return NULL;
@@ -335,7 +385,7 @@ static int ensure_warm(uint64_t first, uint64_t last, size_t size)
 	for (uint64_t c = first; c <= last && !ret; c++) {
 		while (S.ch[c].state == CH_FETCHING)
 			pthread_cond_wait(&S.cv[c % NCV], &S.lock);
-		if (S.ch[c].state != CH_WARM)
+		if (S.ch[c].state != CH_WARM || S.dead)
 			ret = -EIO;
 	}
 	pthread_mutex_unlock(&S.lock);
@@ -353,6 +403,11 @@ static int disk_read(char *buf, size_t size, off_t off)
 		return 0;
 	if (size > S.size - (uint64_t)off)
 		size = (size_t)(S.size - (uint64_t)off);
+	pthread_mutex_lock(&S.lock);
+	ret = S.dead ? -EIO : 0;
+	pthread_mutex_unlock(&S.lock);
+	if (ret)
+		return ret;
 	ret = ensure_warm((uint64_t)off / S.chunk_size,
 			  ((uint64_t)off + size - 1) / S.chunk_size, size);
 	if (ret)
@@ -410,6 +465,7 @@ static char *render(int kind, size_t *lenp)
 		KV("queued", S.qlen);
 		KV("max_queued", S.max_qlen);
 		KV("errors_injected", S.errors_injected);
+		KV("dead", S.dead);
 		KV("elapsed_us", rel_us(mono_ns()));
 		KV("resets", S.resets);
 		KV("first_fetch_us", S.first_fetch_us);
@@ -616,9 +672,11 @@ static void usage(FILE *out)
 "      --slow LIST         chunks whose fetch takes --slow-ms longer\n"
 "      --slow-ms MS        extra latency of --slow chunks (default 1000)\n"
 "      --vanish-after N    after N fetches, the next one makes the volume vanish\n"
+"      --vanish-ms MS      the volume vanishes MS milliseconds after start\n"
+"      --vanish-mode MODE  exit: mount detached, process exits (default);\n"
+"                          eio: every read fails from then on\n"
 "      --wait-reset        serve reads free and unrecorded until the first SIGUSR1\n"
 "                          (while the device is set up and probed)\n"
-"                          (mount detached, process exits)\n"
 "  -f, --foreground        accepted for compatibility (always foreground)\n"
 "  -d, --debug             print FUSE debug output\n"
 "  -h, --help              show this help\n"
@@ -716,7 +774,8 @@ static void parse_list(const char *opt, const char *s, struct rlist *l)
 }
 
 enum {
-	OPT_EIO = 256, OPT_EIO_COUNT, OPT_SLOW, OPT_SLOW_MS, OPT_VANISH, OPT_WAIT_RESET,
+	OPT_EIO = 256, OPT_EIO_COUNT, OPT_SLOW, OPT_SLOW_MS, OPT_VANISH, OPT_VANISH_MS,
+	OPT_VANISH_MODE, OPT_WAIT_RESET,
 };
 
 static void parse_args(int argc, char **argv)
@@ -733,6 +792,8 @@ static void parse_args(int argc, char **argv)
 		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "vanish-after", required_argument, NULL, OPT_VANISH },
 		{ "wait-reset", no_argument, NULL, OPT_WAIT_RESET },
+		{ "vanish-ms", required_argument, NULL, OPT_VANISH_MS },
+		{ "vanish-mode", required_argument, NULL, OPT_VANISH_MODE },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -789,6 +850,16 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_WAIT_RESET:
 			S.unarmed = true;
+			break;
+		case OPT_VANISH_MS:
+			S.vanish_ns = parse_ms("--vanish-ms", optarg);
+			if (!S.vanish_ns)
+				bad("--vanish-ms", "must be at least 1");
+			break;
+		case OPT_VANISH_MODE:
+			if (strcmp(optarg, "exit") && strcmp(optarg, "eio"))
+				bad("--vanish-mode", "must be exit or eio");
+			S.vanish_eio = !strcmp(optarg, "eio");
 			break;
 		case 'f':
 			break;
@@ -926,7 +997,13 @@ static int start_fetchers(void)
 	sigset_t all, old;
 	int ret = 0;
 
+	pthread_condattr_t mono;
+
 	pthread_cond_init(&S.qcv, NULL);
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&S.deadcv, &mono);
+	pthread_condattr_destroy(&mono);
 	for (int i = 0; i < NCV; i++)
 		pthread_cond_init(&S.cv[i], NULL);
 	S.fetchers = calloc(S.concurrency, sizeof(*S.fetchers));
@@ -942,6 +1019,13 @@ static int start_fetchers(void)
 				strerror(-ret));
 			break;
 		}
+	}
+	if (!ret && S.vanish_ns) {
+		pthread_t timer;
+
+		ret = -pthread_create(&timer, NULL, vanish_timer_main, NULL);
+		if (!ret)
+			pthread_detach(timer);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;

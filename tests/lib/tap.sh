@@ -8,7 +8,10 @@ tap_failed=0
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$PWD}"
 : "${BLKHYDRATE:=$top_builddir/blkhydrate}"
-export top_srcdir top_builddir BLKHYDRATE
+# Tests keep progress and locks in the build tree, never in /var/lib or /run.
+: "${BLKHYDRATE_STATE_DIR:=$top_builddir/tests/state}"
+: "${BLKHYDRATE_LOCK_DIR:=$top_builddir/tests/lock}"
+export top_srcdir top_builddir BLKHYDRATE BLKHYDRATE_STATE_DIR BLKHYDRATE_LOCK_DIR
 
 # The whole test cannot run here: say why, exit 77.
 skip_all() {
@@ -69,4 +72,20 @@ tap_done() {
 # JSON summary; top-level keys come before the per-target ones.
 json_get() {
 	grep -o "\"$2\":\\(\"[^\"]*\"\\|[^,}]*\\)" "$1" | head -n 1 | sed 's/^[^:]*://' | tr -d '"'
+}
+
+# wait_for COMMAND...: poll up to 20 s for COMMAND to succeed.
+wait_for() {
+	local i
+
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# reading PID: true once process PID has read something.
+reading() {
+	[ "$(awk '/^rchar/ { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0)" -gt 0 ]
 }
