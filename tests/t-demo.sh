@@ -16,7 +16,7 @@ rc=$?
 is "demo exits 0" "$rc" 0
 [ "$rc" = 0 ] || sed 's/^/# /' "$out" | tail -n 20
 warm=$(awk '/chunks warm after hydration/ { print $(NF - 2), $NF }' "$out")
-ok "every chunk warm after hydration ($warm)" [ -n "$warm" ] && [ "${warm% *}" = "${warm#* }" ]
+ok "every chunk warm after hydration ($warm)" test -n "$warm" -a "${warm% *}" = "${warm#* }"
 ok "the plan shows the model class" grep -q 'priority .*safetensors: 3 files' "$out"
 prio=$(awk '/model files warm/ { print $(NF - 1) }' "$out")
 whole=$(awk '/blkhydrate, whole volume/ { print $(NF - 1) }' "$out")

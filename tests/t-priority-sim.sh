@@ -114,7 +114,7 @@ first_other = min(others) if others else len(order)
 print(len(fetched_model), len(others), "ok" if last_model < first_other else "mixed")
 PY
 read -r got_model got_other verdict <"$tmp/verdict"
-ok "chunks fetched by hydrate: $got_model model, then $got_other others" [ "$got_model" -gt 0 ] && [ "$got_other" -gt 0 ]
+ok "chunks fetched by hydrate: $got_model model, then $got_other others" test "$got_model" -gt 0 -a "$got_other" -gt 0
 is "every model chunk was fetched before any other chunk" "$verdict" ok
 is "JSON: priority_bytes as planned" "$(json_get "$tmp/hydrate.json" priority_bytes)" \
 	"$(python3 -c 'import json,sys; print(sum(p["bytes"] for p in json.load(open(sys.argv[1]))["targets"][0]["phases"] if p["kind"] == "priority"))' "$tmp/plan.json")"

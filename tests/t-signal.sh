@@ -30,7 +30,7 @@ for sig in TERM INT; do
 	is "SIG$sig: JSON says interrupted" "$(json_get "$tmp/$sig.json" interrupted)" true
 	is "SIG$sig: JSON says not complete" "$(json_get "$tmp/$sig.json" complete)" false
 	bytes=$(json_get "$tmp/$sig.json" bytes)
-	ok "SIG$sig: some but not all bytes read ($bytes)" [ "${bytes:-0}" -gt 0 ] && [ "${bytes:-0}" -lt 67108864 ]
+	ok "SIG$sig: some but not all bytes read ($bytes)" test "${bytes:-0}" -gt 0 -a "${bytes:-0}" -lt 67108864
 	ok "SIG$sig: says it was interrupted" grep -q 'interrupted: in-flight reads drained' "$tmp/$sig.err"
 	ok "SIG$sig: summary line printed" grep -q "$tmp/disk.img: read .*, not complete" "$tmp/$sig.err"
 done
