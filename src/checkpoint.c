@@ -27,11 +27,10 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "lock.h"
+#include "statefile.h"
 #include "volid.h"
 
 #define MAGIC "blkhydrate-progress 1\n"
-#define MAX_STATE_FILE (64 * 1024 * 1024)
 
 static uint64_t fnv1a(const char *p, size_t len)
 {
@@ -51,21 +50,6 @@ int checkpoint_path(const char *dir, const char *id, char *out, size_t len)
 	volid_filename(id, name, sizeof(name));
 	if (snprintf(out, len, "%s/%s.state", dir, name) >= (int)len)
 		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -115,45 +99,19 @@ fail:
 int checkpoint_save(const char *dir, const char *id, uint64_t size, const struct rangelist *a,
 		    const struct rangelist *b, const struct badlist *bad)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	char path[PATH_MAX];
 	size_t len;
 	char *text;
-	int fd, dfd, rc;
+	int rc;
 
 	rc = checkpoint_path(dir, id, path, sizeof(path));
-	if (rc)
-		return rc;
-	rc = make_dirs(dir, 0700);
 	if (rc)
 		return rc;
 	text = render(id, size, a, b, bad, &len);
 	if (!text)
 		return -ENOMEM;
-	/* One writer per volume (the disk lock), so a fixed name: a crash leaves no litter. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto done;
-	}
-	rc = write_all(fd, text, len);
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	/* Only a complete, synced file takes the name: a crash leaves the old or the new. */
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		goto done;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-done:
+	/* One writer per volume (the disk lock); a crash leaves the old file or the new. */
+	rc = state_write(dir, strrchr(path, '/') + 1, text, len);
 	free(text);
 	return rc;
 }
@@ -293,11 +251,9 @@ int checkpoint_load(const char *dir, const char *id, uint64_t size, struct range
 		    struct badlist *bad)
 {
 	char path[PATH_MAX];
-	struct stat st;
+	size_t len;
 	char *text;
-	ssize_t n;
-	size_t got = 0;
-	int fd, rc;
+	int rc;
 
 	rangelist_init(done);
 	if (bad)
@@ -305,33 +261,13 @@ int checkpoint_load(const char *dir, const char *id, uint64_t size, struct range
 	rc = checkpoint_path(dir, id, path, sizeof(path));
 	if (rc)
 		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > MAX_STATE_FILE) {
-		close(fd);
+	/* Symlinks are not followed: a state file is never someone else's file. */
+	rc = state_read(path, &text, &len);
+	if (rc == -EINVAL || rc == -EFBIG)
 		return -CHECKPOINT_ECORRUPT;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, text + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	rc = checkpoint_parse(text, got, id, size, done, bad);
+	if (rc)
+		return rc;
+	rc = checkpoint_parse(text, len, id, size, done, bad);
 	free(text);
 	return rc;
 }

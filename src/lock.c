@@ -16,25 +16,7 @@
 #include <unistd.h>
 
 #include "lock.h"
-
-int make_dirs(const char *dir, mode_t mode)
-{
-	char path[PATH_MAX];
-	size_t i, len = strlen(dir);
-
-	if (!len || len >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, mode) < 0 && errno != EEXIST)
-			return -errno;
-		path[i] = i < len ? '/' : '\0';
-	}
-	return 0;
-}
+#include "statefile.h"
 
 static pid_t read_holder(int fd)
 {
@@ -55,7 +37,7 @@ int disk_lock(const char *dir, const char *disk, bool wait, pid_t *holder)
 	int fd, rc, len;
 
 	*holder = 0;
-	rc = make_dirs(dir, 0755);
+	rc = state_mkdir(dir);
 	if (rc)
 		return rc;
 	if (snprintf(path, sizeof(path), "%s/%s.lock", dir, disk) >= (int)sizeof(path))

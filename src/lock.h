@@ -20,7 +20,4 @@
  */
 int disk_lock(const char *dir, const char *disk, bool wait, pid_t *holder);
 
-/* mkdir -p, for lock and state directories. Returns 0 or -errno. */
-int make_dirs(const char *dir, mode_t mode);
-
 #endif

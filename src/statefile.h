@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_FILE_MAX (4 * 1024 * 1024)
+/* Checkpoints of a volume with many bad ranges are the largest. */
+#define STATE_FILE_MAX (64 * 1024 * 1024)
 
 /* Make @path and its parents (mode 0755). Returns 0 or -errno. */
 int state_mkdir(const char *path);
