@@ -134,11 +134,13 @@ void listing_running(FILE *f, const struct run_state *st, bool alive)
 {
 	char done[32], planned[32];
 
-	fprintf(f, "  %s  %s  %s of %s (%.1f%%), priority %s, pid %ld%s\n", st->device,
-		st->volume[0] ? st->volume : "-", size_format(st->done, done, sizeof(done)),
+	fprintf(f, "  %s  %s  %s of %s (%.1f%%), priority %s, %.1f MiB/s, depth %u, latency %.1f ms, %u unreadable, pid %ld%s\n",
+		st->device, st->volume[0] ? st->volume : "-",
+		size_format(st->done, done, sizeof(done)),
 		size_format(st->planned, planned, sizeof(planned)),
 		percent(st->done, st->planned), st->priority_done ? "done" : "pending",
-		(long)st->pid, alive ? "" : " (not running: stopped or crashed)");
+		(double)st->rate / 1048576.0, st->depth, (double)st->latency_us / 1000.0,
+		st->errors, (long)st->pid, alive ? "" : " (not running: stopped or crashed)");
 }
 
 void listing_running_json(FILE *f, const struct run_state *st, bool alive, bool first)
@@ -148,9 +150,12 @@ void listing_running_json(FILE *f, const struct run_state *st, bool alive, bool 
 	jkey(f, "volume", st->volume);
 	fprintf(f,
 		", \"pid\": %ld, \"running\": %s, \"started\": %" PRId64 ", \"planned\": %" PRIu64
-		", \"done\": %" PRIu64 ", \"percent\": %.1f, \"priority_done\": %s}",
+		", \"done\": %" PRIu64 ", \"percent\": %.1f, \"priority_done\": %s"
+		", \"queue_depth\": %u, \"throughput_mib_s\": %.1f, \"latency_ms\": %.2f"
+		", \"errors\": %u}",
 		(long)st->pid, alive ? "true" : "false", st->started, st->planned, st->done,
-		percent(st->done, st->planned), st->priority_done ? "true" : "false");
+		percent(st->done, st->planned), st->priority_done ? "true" : "false", st->depth,
+		(double)st->rate / 1048576.0, (double)st->latency_us / 1000.0, st->errors);
 }
 
 void listing_finished(FILE *f, const struct ledger_entry *e)

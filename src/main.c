@@ -661,6 +661,12 @@ static void save_run_state(struct phase_ctx *px, const struct job *j)
 	if (j->planned)
 		px->state->planned = j->planned;
 	px->state->done = j->done;
+	px->state->errors = (unsigned int)j->bad.n;
+	if (px->pace) {
+		px->state->depth = px->pace->depth;
+		px->state->rate = (uint64_t)px->pace->rate;
+		px->state->latency_us = (uint64_t)(px->pace->lat_ns / 1000.0);
+	}
 	rc = run_state_write(px->ctl->run_dir, px->state);
 	if (rc)
 		fprintf(stderr, "blkhydrate: %s: cannot write progress: %s\n", px->ctl->run_dir,
@@ -1009,7 +1015,7 @@ static int cmd_hydrate(int argc, char **argv)
 	struct engine_opts eo = { 0 };
 	struct engine_info info;
 	struct sigaction sa = { 0 };
-	struct phase_ctx px;
+	struct phase_ctx px = { 0 };
 	struct pace pace;
 	struct target *targets;
 	struct volstate *vs;

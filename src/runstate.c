@@ -28,9 +28,10 @@ int run_state_write(const char *run_dir, const struct run_state *st)
 		return rc;
 	n = snprintf(text, sizeof(text),
 		     RUN_MAGIC "device=%s\nvolume=%s\npid=%ld\nstarted=%" PRId64
-		     "\nplanned=%" PRIu64 "\ndone=%" PRIu64 "\npriority-done=%d\n",
+		     "\nplanned=%" PRIu64 "\ndone=%" PRIu64 "\npriority-done=%d\ndepth=%u"
+		     "\nrate=%" PRIu64 "\nlatency-us=%" PRIu64 "\nerrors=%u\n",
 		     st->device, st->volume, (long)st->pid, st->started, st->planned, st->done,
-		     st->priority_done ? 1 : 0);
+		     st->priority_done ? 1 : 0, st->depth, st->rate, st->latency_us, st->errors);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -ENOSPC;
 	return state_write(run_dir, name, text, (size_t)n);
@@ -65,7 +66,8 @@ static int field(const char *key, const char *value, void *arg)
 		return 0;
 	}
 	if (!strcmp(key, "pid") || !strcmp(key, "started") || !strcmp(key, "planned") ||
-	    !strcmp(key, "done") || !strcmp(key, "priority-done"))
+	    !strcmp(key, "done") || !strcmp(key, "priority-done") || !strcmp(key, "depth") ||
+	    !strcmp(key, "rate") || !strcmp(key, "latency-us") || !strcmp(key, "errors"))
 		rc = state_parse_u64(value, &v);
 	if (rc)
 		return rc;
@@ -79,6 +81,14 @@ static int field(const char *key, const char *value, void *arg)
 		st->done = v;
 	else if (!strcmp(key, "priority-done"))
 		st->priority_done = v != 0;
+	else if (!strcmp(key, "depth"))
+		st->depth = v <= UINT32_MAX ? (unsigned int)v : 0;
+	else if (!strcmp(key, "rate"))
+		st->rate = v;
+	else if (!strcmp(key, "latency-us"))
+		st->latency_us = v;
+	else if (!strcmp(key, "errors"))
+		st->errors = v <= UINT32_MAX ? (unsigned int)v : UINT32_MAX;
 	return 0;
 }
 

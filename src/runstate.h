@@ -22,6 +22,11 @@ struct run_state {
 	uint64_t planned;
 	uint64_t done;
 	bool priority_done;
+	/* The pace, as the last progress tick saw it. */
+	unsigned int depth;	/* reads in flight allowed */
+	uint64_t rate;		/* bytes per second, about the last second */
+	uint64_t latency_us;	/* mean latency of a read */
+	unsigned int errors;	/* unreadable ranges so far */
 };
 
 /* Replace the device's state file atomically. Returns 0 or -errno. */

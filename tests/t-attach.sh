@@ -259,6 +259,15 @@ ok "... with its planned bytes" grep -q "\"planned\": $((64 * 1048576))" "$tmp/s
 "$BLKHYDRATE" status >"$tmp/status2.txt"
 sed "s/^/# /" "$tmp/status2.txt"
 ok "... also for people" grep -q "^  $dev  uuid:$uuid  .* of 64.0 MiB .*pid $slow\$" "$tmp/status2.txt"
+# The pace comes with the first progress tick (every 5 s under the unit).
+for ((i = 0; i < 240; i++)); do
+	"$BLKHYDRATE" status --json >"$tmp/status3.json"
+	grep -q '"queue_depth": [1-9]' "$tmp/status3.json" && break
+	kill -0 "$slow" 2>/dev/null || break
+	sleep 0.05
+done
+ok "... with its queue depth, throughput and latency" \
+	grep -q '"queue_depth": [1-9][0-9]*, "throughput_mib_s": [0-9.]*, "latency_ms": [0-9.]*, "errors": 0' "$tmp/status3.json"
 kill -TERM "$slow"
 wait "$slow"
 st=$?
