@@ -49,6 +49,8 @@
 #   BENCH_ADAPT_QD="2 4 8 16 32 64 128"  fixed depths (those under a quarter
 #                            of the cap are skipped: they cannot be the best)
 #   BENCH_ADAPT_SECONDS=8    volume size: this many seconds at the cap's rate
+#   BENCH_ADAPT_BANDWIDTH=0  shared bandwidth cap of the simulated volume in
+#                            bytes/s (0: none; 1000M is a gp3 volume's ceiling)
 #   BENCH_ADAPT_HOST=1200    MiB/s the host's simulator stack can serve at most
 #   BENCH_ADAPT_MAX_SIZE=4096  MiB, at most
 #
@@ -132,6 +134,7 @@ BENCH_ADAPT_LAT=${BENCH_ADAPT_LAT:-2 40}
 BENCH_ADAPT_QD=${BENCH_ADAPT_QD:-2 4 8 16 32 64 128}
 BENCH_ADAPT_SECONDS=${BENCH_ADAPT_SECONDS:-8}
 BENCH_ADAPT_HOST=${BENCH_ADAPT_HOST:-1200}
+BENCH_ADAPT_BANDWIDTH=${BENCH_ADAPT_BANDWIDTH:-0}
 BENCH_ADAPT_MAX_SIZE=${BENCH_ADAPT_MAX_SIZE:-4096}
 
 BLKHYDRATE=$build/blkhydrate
@@ -896,8 +899,8 @@ adapt_run() {
 
 	shift 3
 	a_s='' a_depth=''
-	if ! simvol_start "$img" --latency "$a_lat" --concurrency "$a_conc" --bandwidth 0 \
-			--chunk-size 512K; then
+	if ! simvol_start "$img" --latency "$a_lat" --concurrency "$a_conc" \
+			--bandwidth "$BENCH_ADAPT_BANDWIDTH" --chunk-size 512K; then
 		fail "adapt $label: cannot start the simulator"
 		return 1
 	fi
@@ -919,14 +922,17 @@ if [ "$do_adapt" = 1 ]; then
 	t0=$SECONDS
 	echo "Auto depth: fixed depths against --queue-depth auto, on fresh simulated volumes"
 	echo "-------------------------------------------------------------------------------"
-	echo "Simulator: 512K chunks, no shared bandwidth cap: CONC fetches at once, LAT ms each."
+	echo "Simulator: 512K chunks, CONC fetches at once, LAT ms each, shared bandwidth cap" \
+	     "$BENCH_ADAPT_BANDWIDTH bytes/s (0: none)."
 	echo "Command: blkhydrate hydrate --json --progress=never [-d QD] \$DEV; times are"
 	echo "blkhydrate's own (its JSON seconds), volume sized for about $BENCH_ADAPT_SECONDS s at the cap."
 	summary=()
 	for a_conc in $BENCH_ADAPT_CONC; do
 		for a_lat in $BENCH_ADAPT_LAT; do
 			mibs=$(awk -v c="$a_conc" -v l="$a_lat" -v h="$BENCH_ADAPT_HOST" \
-				'BEGIN { r = c * 0.5 / (l / 1000); print int(r < h ? r : h) }')
+				-v b="$(numfmt --from=iec "$BENCH_ADAPT_BANDWIDTH")" 'BEGIN {
+				r = c * 0.5 / (l / 1000); if (b > 0 && b / 1048576 < r) r = b / 1048576
+				print int(r < h ? r : h) }')
 			size=$(awk -v r="$mibs" -v s="$BENCH_ADAPT_SECONDS" -v m="$BENCH_ADAPT_MAX_SIZE" \
 				'BEGIN { v = int(r * s / 64) * 64; if (v < 256) v = 256; if (v > m) v = m; print v }')
 			img=$work/adapt.img
