@@ -20,8 +20,11 @@
 #define PACE_TICK_MS 50
 #define AUTO_START_DEPTH 4
 #define AUTO_MAX_DEPTH 128
-/* Auto depth keeps its buffers (max depth x block size) under this. */
-#define AUTO_MAX_MEMORY (64ULL * 1024 * 1024)
+/*
+ * Auto depth keeps its buffers (max depth x block size) under this, so that
+ * the whole process stays under 64 MiB resident with the defaults.
+ */
+#define AUTO_MAX_MEMORY (56ULL * 1024 * 1024)
 
 struct pace_ebs {
 	int fd;			/* the target's, borrowed */
