@@ -259,6 +259,14 @@ static void __attribute__((format(printf, 2, 3), noreturn)) errx_status(int stat
 	exit(status);
 }
 
+/* A directory option's value: refuse an empty one rather than use the current directory. */
+static const char *opt_dir(const struct ctl *ctl, const char *name, const char *arg)
+{
+	if (!*arg)
+		errx_usage(ctl->cmd, "option '--%s' needs a directory", name);
+	return arg;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -500,9 +508,7 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 		case OPT_LOCK_DIR:
 			if (!hydrate)
 				goto unknown;
-			if (!*optarg)
-				errx_usage(ctl->cmd, "option '--lock-dir' needs a directory");
-			ctl->lock_dir = optarg;
+			ctl->lock_dir = opt_dir(ctl, "lock-dir", optarg);
 			break;
 		case 'q':
 			ctl->quiet = true;
@@ -511,14 +517,12 @@ static void parse_cmd(int argc, char **argv, struct ctl *ctl)
 			ctl->verbose = true;
 			break;
 		case OPT_STATE_DIR:
-			if (!*optarg)
-				errx_usage(ctl->cmd, "option '--state-dir' needs a directory");
-			ctl->state_dir = optarg;
+			ctl->state_dir = opt_dir(ctl, "state-dir", optarg);
 			break;
 		case OPT_RUN_DIR:
 			if (!hydrate)
 				goto unknown;
-			ctl->run_dir = optarg;
+			ctl->run_dir = opt_dir(ctl, "run-dir", optarg);
 			break;
 		case OPT_ATTACH:
 			if (!hydrate)
@@ -1352,14 +1356,12 @@ static void parse_disks_cmd(int argc, char **argv, struct ctl *ctl)
 			ctl->config_given = true;
 			break;
 		case OPT_STATE_DIR:
-			if (!*optarg)
-				errx_usage(ctl->cmd, "option '--state-dir' needs a directory");
-			ctl->state_dir = optarg;
+			ctl->state_dir = opt_dir(ctl, "state-dir", optarg);
 			break;
 		case OPT_RUN_DIR:
 			if (!status)
 				goto unknown;
-			ctl->run_dir = optarg;
+			ctl->run_dir = opt_dir(ctl, "run-dir", optarg);
 			break;
 		case OPT_UDEV:
 			if (!discover)

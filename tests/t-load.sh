@@ -9,6 +9,7 @@
 # under make check-load, which also sets LOAD_STRICT=1 to require each rate
 # to be within 5% of the cap from below too). The images are unchanged.
 . "$(dirname "$0")/lib/tap.sh"
+. "$top_srcdir/tests/lib/loop.sh"
 need_root
 
 seconds=${LOAD_SECONDS:-3}
@@ -21,18 +22,15 @@ ALLOWANCE=$((24 * 1048576))	# program, libraries, ring, plan: measured well unde
 size=$((RATE * seconds))
 
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/blkhydrate-test.XXXXXX")
-loops=()
 pids=()
 cleanup() {
-	local p l
+	local p
 
 	for p in "${pids[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	for l in "${loops[@]}"; do
-		losetup -d "$l" 2>/dev/null
-	done
+	loop_detach_all
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -44,8 +42,7 @@ for ((i = 0; i < N; i++)); do
 	head -c 1048576 /dev/urandom | dd of="$tmp/vol$i.img" bs=1M seek=$((i % (size / 1048576))) \
 		conv=notrunc status=none
 	sum[i]=$(sha256sum <"$tmp/vol$i.img")
-	l=$(losetup -r --direct-io=on -f --show "$tmp/vol$i.img") || skip_all "no free loop device"
-	loops+=("$l")
+	loop_attach -r --direct-io=on "$tmp/vol$i.img" || skip_all "no free loop device"
 done
 
 # status PID FIELD: a value in kB from /proc/PID/status.
@@ -54,7 +51,7 @@ status() {
 }
 
 for ((i = 0; i < N; i++)); do
-	"$BLKHYDRATE" hydrate --json --progress=never -r $RATE -d $DEPTH -b $BLOCK "${loops[i]}" \
+	"$BLKHYDRATE" hydrate --json --progress=never -r $RATE -d $DEPTH -b $BLOCK "${loop_devs[i]}" \
 		>"$tmp/out$i.json" 2>"$tmp/err$i" &
 	pids+=($!)
 done
@@ -113,10 +110,7 @@ for ((i = 0; i < N; i++)); do
 		ok "$n: and not under 95%" awk -v p="$pct" 'BEGIN { exit !(p + 0 >= 95) }'
 	fi
 done
-for l in "${loops[@]}"; do
-	losetup -d "$l"
-done
-loops=()
+loop_detach_all
 for ((i = 0; i < N; i++)); do
 	is "volume $i: the image is unchanged" "$(sha256sum <"$tmp/vol$i.img")" "${sum[i]}"
 done

@@ -8,12 +8,11 @@
 # lock left by a killed run is free, and two partitions of one disk in one
 # run share its lock. The image is unchanged.
 . "$(dirname "$0")/lib/tap.sh"
+. "$top_srcdir/tests/lib/loop.sh"
 need_root
 command -v sfdisk >/dev/null 2>&1 || skip_all "no sfdisk"
 
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/blkhydrate-test.XXXXXX")
-loop=
-loop2=
 pids=()
 cleanup() {
 	local p
@@ -22,8 +21,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	[ -n "$loop2" ] && losetup -d "$loop2" 2>/dev/null
+	loop_detach_all
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -33,17 +31,13 @@ img=$tmp/disk.img
 head -c 67108864 /dev/urandom >"$img"
 printf 'label: dos\n2048,40960\n,\n' | sfdisk -q "$img" >/dev/null 2>&1 || skip_all "sfdisk failed"
 sum_before=$(sha256sum <"$img")
-loop=$(losetup -r -P -f --show "$img") || skip_all "no loop device"
-# The kernel's scan at attach does not always find the table; partx asks again.
-for ((i = 0; i < 50; i++)); do
-	[ -b "${loop}p2" ] && break
-	[ "$i" = 5 ] && partx -a "$loop" 2>/dev/null
-	sleep 0.1
-done
-[ -b "${loop}p2" ] || skip_all "the kernel made no partition devices for $loop"
+loop_attach -r -P "$img" || skip_all "no loop device"
+loop=$dev
+loop_wait_part "$loop" 2 || skip_all "the kernel made no partition devices for $loop"
 other_img=$tmp/other.img
 head -c 16777216 /dev/urandom >"$other_img"
-loop2=$(losetup -r -f --show "$other_img") || skip_all "no second loop device"
+loop_attach -r "$other_img" || skip_all "no second loop device"
+loop2=$dev
 
 # A slow run on the whole disk holds the lock.
 "$BLKHYDRATE" hydrate --progress=never -r 4M "$loop" 2>"$tmp/holder.err" &
@@ -104,7 +98,6 @@ is "--wait: it read the whole partition" "$(json_get "$tmp/wait.json" bytes)" $(
 is "a lock left by a killed run does not hold anyone up" "$?" 0
 "$BLKHYDRATE" hydrate --progress=never "${loop}p1" "${loop}p2" 2>"$tmp/both.err"
 is "two partitions of one disk in one run share its lock" "$?" 0
-losetup -d "$loop"
-loop=
+loop_detach "$loop"
 is "the image is unchanged" "$(sha256sum <"$img")" "$sum_before"
 tap_done
