@@ -53,13 +53,12 @@ deb=$(ls "$work"/"${name}"_*.deb)
 echo "build-deb: lintian $(basename "$changes")"
 lintian --fail-on error --info "$changes" || die "lintian reports errors"
 
-# What the package must hold: the program and its page, plus the udev rule
-# and the unit when the tree has them.
+# What the package must hold: the program and its page, the udev rule and
+# the unit.
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
 want=(/usr/bin/blkhydrate /usr/share/man/man8/blkhydrate.8.gz
-	/usr/share/doc/blkhydrate/examples/ami/verify-model-volume.sh)
-[ -e "$top/udev/60-blkhydrate.rules.in" ] && want+=(/lib/udev/rules.d/60-blkhydrate.rules)
-[ -e "$top/udev/blkhydrate@.service.in" ] && want+=(/lib/systemd/system/blkhydrate@.service)
+	/usr/share/doc/blkhydrate/examples/ami/verify-model-volume.sh
+	/lib/udev/rules.d/61-blkhydrate.rules /lib/systemd/system/blkhydrate@.service)
 for f in "${want[@]}"; do
 	grep -qx -- "$f" "$work/contents" || die "$(basename "$deb") lacks $f"
 done

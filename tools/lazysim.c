@@ -19,6 +19,14 @@
  * slot).  Readers wait until every chunk they touch is warm, then read the
  * bytes from IMAGE.  Chunks that are holes in IMAGE were never written to
  * the snapshot: they are warm from the start and cost nothing.
+ *
+ * Two switches model what is not known about real volumes. --fetch partial:
+ * a read of a cold chunk fetches only the 4 KiB sub-units it reads, the rest
+ * of the chunk stays cold (--fetch whole, the default, fetches the whole
+ * chunk). --guest-bandwidth and --guest-iops: the volume's own limits on what
+ * the guest reads, an I/O counted in --io-unit pieces (256 KiB, as EBS counts
+ * SSD I/O); every read reserves its time on one guest pipe when it arrives
+ * and completes no sooner than its slot ends, while its fetch runs meanwhile.
  */
 #define _GNU_SOURCE
 /*
@@ -50,6 +58,7 @@
 #define NCV		64	/* striped condvars for chunk completion */
 #define MAX_CHUNK	(1ULL << 30)
 #define MAX_BACKGROUND	256	/* async requests the kernel may have outstanding */
+#define SUB_UNIT	4096	/* --fetch partial: warm state is kept per sub-unit */
 
 enum ch_state { CH_COLD, CH_FETCHING, CH_WARM, CH_FAILED };
 enum ch_flag { CF_EIO = 1, CF_SLOW = 2, CF_DATA = 4 };
@@ -59,6 +68,8 @@ struct chunk {
 	uint32_t fails;		/* injected failures so far */
 	uint8_t state;
 	uint8_t flags;
+	/* --fetch partial: sub-units [flo, fhi] of the fetch queued or running */
+	uint32_t flo, fhi;
 };
 
 struct rec {
@@ -97,6 +108,12 @@ static struct {
 	uint64_t vanish_ns;	/* vanish this long after start; 0: never */
 	bool vanish_eio;	/* vanish by failing every read instead of exiting */
 	bool debug;
+	/* the guest side and the fetch granularity (--fetch, --guest-*) */
+	bool partial;		/* a fetch brings only the sub-units read */
+	uint64_t guest_bw;	/* bytes/s the guest may read; 0: no cap */
+	uint64_t guest_iops;	/* I/Os a second; 0: no cap */
+	uint64_t io_unit;	/* an I/O counts this many bytes at most */
+	FILE *fetch_log;	/* --fetch-log: "REALTIME_NS CHUNK" per chunk made warm */
 	const char *image;
 	char *mnt;
 
@@ -107,6 +124,8 @@ static struct {
 	uint64_t data_chunks;
 	uint64_t xfer_ns;	/* pipe time of one chunk */
 	struct chunk *ch;
+	uint8_t *subwarm;	/* --fetch partial: a bit per sub-unit */
+	uint64_t subs;		/* sub-units per chunk */
 	uint64_t t0_ns;
 
 	/* everything below is protected by lock */
@@ -123,6 +142,8 @@ static struct {
 	uint64_t reads, bytes_read, max_req, errors_injected;
 	uint64_t first_fetch_us, last_fetch_us;
 	uint64_t resets;
+	uint64_t guest_free_ns;		/* the guest pipe is busy until then */
+	uint64_t guest_ios, fetched_bytes;
 	struct rec *recs;
 	size_t nrecs, recs_cap;
 	pthread_t *fetchers;
@@ -132,6 +153,7 @@ static struct {
 	.latency_ns = 10000000,
 	.concurrency = 32,
 	.bandwidth = 256ULL << 20,
+	.io_unit = 256 << 10,
 	.fd = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -192,6 +214,83 @@ static void __attribute__((noreturn)) vanish(void)
 	_exit(0);
 }
 
+/*
+ * CLOCK_REALTIME, not the monotonic clock of the records: a test compares it
+ * with what other processes saw (date +%s%N, a notify socket's receive time).
+ */
+static void log_fetch(uint32_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(S.fetch_log, "%lld%09ld %" PRIu32 "\n", (long long)ts.tv_sec, ts.tv_nsec, c);
+}
+
+/*
+ * --fetch partial: the warm state of sub-units. A chunk whose sub-units are
+ * all warm is CH_WARM; one with some cold ones stays CH_COLD between fetches.
+ */
+static uint8_t *sub_bits(uint64_t c)
+{
+	return S.subwarm + c * ((S.subs + 7) / 8);
+}
+
+static bool sub_warm(uint64_t c, uint64_t i)
+{
+	return sub_bits(c)[i / 8] & (1u << (i % 8));
+}
+
+/* True when sub-units lo..hi of chunk c are all warm. */
+static bool subs_warm(uint64_t c, uint64_t lo, uint64_t hi)
+{
+	if (S.ch[c].state == CH_WARM)
+		return true;
+	if (!S.partial)
+		return false;
+	for (uint64_t i = lo; i <= hi; i++)
+		if (!sub_warm(c, i))
+			return false;
+	return true;
+}
+
+/* Bytes one fetch of chunk c brings from the backend. */
+static uint64_t fetch_bytes(uint32_t c)
+{
+	if (!S.partial)
+		return S.chunk_size;
+	return (uint64_t)(S.ch[c].fhi - S.ch[c].flo + 1) * SUB_UNIT;
+}
+
+static uint64_t fetch_xfer_ns(uint32_t c)
+{
+	if (!S.partial)
+		return S.xfer_ns;
+	return (uint64_t)((long double)fetch_bytes(c) * 1e9L / (long double)S.bandwidth);
+}
+
+/* A fetch of chunk c succeeded: its sub-units, or all of it, are warm. */
+static void fetch_landed(uint32_t c)
+{
+	S.fetched_bytes += fetch_bytes(c);
+	if (S.partial) {
+		bool all = true;
+
+		for (uint64_t i = S.ch[c].flo; i <= S.ch[c].fhi; i++)
+			sub_bits(c)[i / 8] |= (uint8_t)(1u << (i % 8));
+		for (uint64_t i = 0; i < S.subs && all; i++)
+			all = sub_warm(c, i);
+		if (!all) {
+			S.ch[c].state = CH_COLD;
+			return;
+		}
+	}
+	S.ch[c].state = CH_WARM;
+	S.warm++;
+	S.warm_data++;
+	if (S.fetch_log)
+		log_fetch(c);
+}
+
 /* Run one fetch of chunk c; called and returns with S.lock held. */
 static void fetch_one(uint32_t c)
 {
@@ -210,7 +309,7 @@ static void fetch_one(uint32_t c)
 	if (S.bandwidth) {
 		uint64_t pstart = S.pipe_free_ns > now ? S.pipe_free_ns : now;
 
-		S.pipe_free_ns = pstart + S.xfer_ns;
+		S.pipe_free_ns = pstart + fetch_xfer_ns(c);
 		if (S.pipe_free_ns > end)
 			end = S.pipe_free_ns;
 	}
@@ -251,9 +350,7 @@ static void fetch_one(uint32_t c)
 		if (S.nrecs < S.recs_cap)
 			S.recs[S.nrecs++] = (struct rec){ c, start_us,
 							  S.last_fetch_us };
-		S.ch[c].state = CH_WARM;
-		S.warm++;
-		S.warm_data++;
+		fetch_landed(c);
 	}
 	pthread_cond_broadcast(&S.cv[c % NCV]);
 }
@@ -347,21 +444,85 @@ static void reset_if_requested(void)
 			continue;
 		S.ch[c].state = CH_COLD;
 		S.ch[c].fails = 0;
+		if (S.partial)
+			memset(sub_bits(c), 0, (S.subs + 7) / 8);
 	}
 	S.warm = S.nchunks - S.data_chunks;
 	S.warm_data = S.fetches = S.started = S.errors_injected = 0;
 	S.reads = S.bytes_read = S.max_req = 0;
+	S.guest_ios = S.fetched_bytes = 0;
 	S.first_fetch_us = S.last_fetch_us = 0;
 	S.max_inflight = S.inflight;
 	S.max_qlen = S.qlen;
 	S.nrecs = 0;
+	if (S.fetch_log && ftruncate(fileno(S.fetch_log), 0) == 0)
+		rewind(S.fetch_log);
 	S.resets++;
 	S.unarmed = false;
 }
 
-/* Make chunks first..last warm, fetching the cold ones in parallel. */
-static int ensure_warm(uint64_t first, uint64_t last, size_t size)
+/* Sub-units lo..hi of chunk c that a read of [off, off + size) covers. */
+static void read_subs(uint64_t c, uint64_t off, size_t size, uint64_t *lo, uint64_t *hi)
 {
+	uint64_t base = c * S.chunk_size;
+	uint64_t a = off > base ? off - base : 0, b = off + size - base;
+
+	if (b > S.chunk_size)
+		b = S.chunk_size;
+	*lo = a / SUB_UNIT;
+	*hi = (b - 1) / SUB_UNIT;
+}
+
+/* Queue a fetch of chunk c: all of it, or (partial) its cold sub-units within lo..hi. */
+static void queue_fetch(uint64_t c, uint64_t lo, uint64_t hi)
+{
+	if (S.partial) {
+		while (lo < hi && sub_warm(c, lo))
+			lo++;
+		while (hi > lo && sub_warm(c, hi))
+			hi--;
+		S.ch[c].flo = (uint32_t)lo;
+		S.ch[c].fhi = (uint32_t)hi;
+	}
+	S.ch[c].state = CH_FETCHING;
+	S.queue[(S.qhead + S.qlen) % S.nchunks] = (uint32_t)c;
+	if (++S.qlen > S.max_qlen)
+		S.max_qlen = S.qlen;
+	pthread_cond_signal(&S.qcv);
+}
+
+/*
+ * The guest pipe: a read of size bytes reserves its time (its I/Os at
+ * --guest-iops, its bytes at --guest-bandwidth, whichever is longer) after
+ * every read that came before it. Returns when it may complete, 0: at once.
+ * Called with S.lock held.
+ */
+static uint64_t guest_admit(size_t size)
+{
+	uint64_t ios = (size + S.io_unit - 1) / S.io_unit, cost = 0, now;
+
+	S.guest_ios += ios;
+	if (!S.guest_bw && !S.guest_iops)
+		return 0;
+	if (S.guest_iops)
+		cost = ios * 1000000000ULL / S.guest_iops;
+	if (S.guest_bw) {
+		uint64_t b = (uint64_t)((long double)size * 1e9L / (long double)S.guest_bw);
+
+		cost = b > cost ? b : cost;
+	}
+	now = mono_ns();
+	S.guest_free_ns = (S.guest_free_ns > now ? S.guest_free_ns : now) + cost;
+	return S.guest_free_ns;
+}
+
+/*
+ * Make what [off, off + size) reads warm, fetching the cold chunks (or their
+ * cold sub-units) in parallel. *until: when the guest pipe lets it complete.
+ */
+static int ensure_warm(uint64_t off, size_t size, uint64_t *until)
+{
+	uint64_t first = off / S.chunk_size, last = (off + size - 1) / S.chunk_size, lo, hi;
 	int ret = 0;
 
 	pthread_mutex_lock(&S.lock);
@@ -373,20 +534,26 @@ static int ensure_warm(uint64_t first, uint64_t last, size_t size)
 	S.reads++;
 	if (size > S.max_req)
 		S.max_req = size;
+	*until = guest_admit(size);
 	for (uint64_t c = first; c <= last; c++) {
-		if (S.ch[c].state != CH_COLD && S.ch[c].state != CH_FAILED)
-			continue;
-		S.ch[c].state = CH_FETCHING;
-		S.queue[(S.qhead + S.qlen) % S.nchunks] = (uint32_t)c;
-		if (++S.qlen > S.max_qlen)
-			S.max_qlen = S.qlen;
-		pthread_cond_signal(&S.qcv);
+		read_subs(c, off, size, &lo, &hi);
+		if (S.ch[c].state != CH_FETCHING && !subs_warm(c, lo, hi))
+			queue_fetch(c, lo, hi);
 	}
 	for (uint64_t c = first; c <= last && !ret; c++) {
-		while (S.ch[c].state == CH_FETCHING)
-			pthread_cond_wait(&S.cv[c % NCV], &S.lock);
-		if (S.ch[c].state != CH_WARM || S.dead)
-			ret = -EIO;
+		read_subs(c, off, size, &lo, &hi);
+		for (;;) {
+			while (S.ch[c].state == CH_FETCHING)
+				pthread_cond_wait(&S.cv[c % NCV], &S.lock);
+			if (S.dead || S.ch[c].state == CH_FAILED) {
+				ret = -EIO;
+				break;
+			}
+			if (subs_warm(c, lo, hi))
+				break;
+			/* another reader's fetch of this chunk left ours cold */
+			queue_fetch(c, lo, hi);
+		}
 	}
 	pthread_mutex_unlock(&S.lock);
 	return ret;
@@ -394,6 +561,7 @@ static int ensure_warm(uint64_t first, uint64_t last, size_t size)
 
 static int disk_read(char *buf, size_t size, off_t off)
 {
+	uint64_t until = 0;
 	size_t done = 0;
 	int ret;
 
@@ -408,8 +576,7 @@ static int disk_read(char *buf, size_t size, off_t off)
 	pthread_mutex_unlock(&S.lock);
 	if (ret)
 		return ret;
-	ret = ensure_warm((uint64_t)off / S.chunk_size,
-			  ((uint64_t)off + size - 1) / S.chunk_size, size);
+	ret = ensure_warm((uint64_t)off, size, &until);
 	if (ret)
 		return ret;
 	while (done < size) {
@@ -425,6 +592,8 @@ static int disk_read(char *buf, size_t size, off_t off)
 		done += (size_t)n;
 	}
 	memset(buf + done, 0, size - done);
+	if (until)
+		sleep_until(until);
 	pthread_mutex_lock(&S.lock);
 	S.bytes_read += size;
 	pthread_mutex_unlock(&S.lock);
@@ -457,7 +626,7 @@ static char *render(int kind, size_t *lenp)
 		KV("warm", S.warm);
 		KV("warm_data", S.warm_data);
 		KV("fetches", S.fetches);
-		KV("bytes_read", S.bytes_read);
+		KV("bytes_read", S.bytes_read);	/* guest bytes */
 		KV("reads", S.reads);
 		KV("max_read_size", S.max_req);
 		KV("inflight", S.inflight);
@@ -475,6 +644,12 @@ static char *render(int kind, size_t *lenp)
 		KV("concurrency", S.concurrency);
 		KV("bandwidth", S.bandwidth);
 		KV("threads", S.threads);
+		KV("fetch_partial", S.partial);
+		KV("fetched_bytes", S.fetched_bytes);
+		KV("guest_ios", S.guest_ios);
+		KV("guest_bandwidth", S.guest_bw);
+		KV("guest_iops", S.guest_iops);
+		KV("io_unit", S.io_unit);
 #undef KV
 	}
 	pthread_mutex_unlock(&S.lock);
@@ -675,8 +850,15 @@ static void usage(FILE *out)
 "      --vanish-ms MS      the volume vanishes MS milliseconds after start\n"
 "      --vanish-mode MODE  exit: mount detached, process exits (default);\n"
 "                          eio: every read fails from then on\n"
+"      --fetch MODE        what a read of a cold chunk fetches: whole (the chunk,\n"
+"                          the default) or partial (only the 4K units it reads)\n"
+"      --guest-bandwidth SIZE  bytes/s the guest may read (default 0: no cap)\n"
+"      --guest-iops N      guest I/Os a second (default 0: no cap)\n"
+"      --io-unit SIZE      a read counts one I/O per SIZE (default 256K)\n"
 "      --wait-reset        serve reads free and unrecorded until the first SIGUSR1\n"
 "                          (while the device is set up and probed)\n"
+"      --fetch-log FILE    write \"REALTIME_NS CHUNK\" to FILE as each chunk turns\n"
+"                          warm (CLOCK_REALTIME; emptied by SIGUSR1)\n"
 "  -f, --foreground        accepted for compatibility (always foreground)\n"
 "  -d, --debug             print FUSE debug output\n"
 "  -h, --help              show this help\n"
@@ -775,8 +957,34 @@ static void parse_list(const char *opt, const char *s, struct rlist *l)
 
 enum {
 	OPT_EIO = 256, OPT_EIO_COUNT, OPT_SLOW, OPT_SLOW_MS, OPT_VANISH, OPT_VANISH_MS,
-	OPT_VANISH_MODE, OPT_WAIT_RESET,
+	OPT_VANISH_MODE, OPT_WAIT_RESET, OPT_FETCH_LOG,
+	/* the guest side and the fetch granularity */
+	OPT_FETCH, OPT_GUEST_BW, OPT_GUEST_IOPS, OPT_IO_UNIT,
 };
+
+/* --fetch, --guest-bandwidth, --guest-iops, --io-unit. Returns false for another option. */
+static bool parse_guest_opt(int o, const char *arg)
+{
+	switch (o) {
+	case OPT_FETCH:
+		if (strcmp(arg, "whole") && strcmp(arg, "partial"))
+			bad("--fetch", "must be whole or partial");
+		S.partial = !strcmp(arg, "partial");
+		return true;
+	case OPT_GUEST_BW:
+		S.guest_bw = parse_size("--guest-bandwidth", arg);
+		return true;
+	case OPT_GUEST_IOPS:
+		S.guest_iops = parse_uint("--guest-iops", arg, 10000000);
+		return true;
+	case OPT_IO_UNIT:
+		S.io_unit = parse_size("--io-unit", arg);
+		if (S.io_unit < 512)
+			bad("--io-unit", "must be at least 512");
+		return true;
+	}
+	return false;
+}
 
 static void parse_args(int argc, char **argv)
 {
@@ -792,8 +1000,13 @@ static void parse_args(int argc, char **argv)
 		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "vanish-after", required_argument, NULL, OPT_VANISH },
 		{ "wait-reset", no_argument, NULL, OPT_WAIT_RESET },
+		{ "fetch-log", required_argument, NULL, OPT_FETCH_LOG },
 		{ "vanish-ms", required_argument, NULL, OPT_VANISH_MS },
 		{ "vanish-mode", required_argument, NULL, OPT_VANISH_MODE },
+		{ "fetch", required_argument, NULL, OPT_FETCH },
+		{ "guest-bandwidth", required_argument, NULL, OPT_GUEST_BW },
+		{ "guest-iops", required_argument, NULL, OPT_GUEST_IOPS },
+		{ "io-unit", required_argument, NULL, OPT_IO_UNIT },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -803,6 +1016,8 @@ static void parse_args(int argc, char **argv)
 
 	S.slow_ns = 1000000000ULL;
 	while ((o = getopt_long(argc, argv, "c:l:j:B:t:fdh", lopts, NULL)) != -1) {
+		if (parse_guest_opt(o, optarg))
+			continue;
 		switch (o) {
 		case 'c':
 			S.chunk_size = parse_size("--chunk-size", optarg);
@@ -850,6 +1065,12 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_WAIT_RESET:
 			S.unarmed = true;
+			break;
+		case OPT_FETCH_LOG:
+			S.fetch_log = fopen(optarg, "w");
+			if (!S.fetch_log)
+				bad("--fetch-log", strerror(errno));
+			setvbuf(S.fetch_log, NULL, _IOLBF, 0);
 			break;
 		case OPT_VANISH_MS:
 			S.vanish_ns = parse_ms("--vanish-ms", optarg);
@@ -980,6 +1201,14 @@ static int setup_volume(void)
 	if (check_list("--eio", &S.eio) || check_list("--slow", &S.slow))
 		return -ERANGE;
 	S.ch = calloc(S.nchunks ? S.nchunks : 1, sizeof(*S.ch));
+	S.subs = S.chunk_size / SUB_UNIT;
+	if (S.partial) {
+		S.subwarm = calloc(S.nchunks ? S.nchunks : 1, (S.subs + 7) / 8);
+		if (!S.subwarm) {
+			fprintf(stderr, "lazysim: out of memory\n");
+			return -ENOMEM;
+		}
+	}
 	S.queue = calloc(S.nchunks ? S.nchunks : 1, sizeof(*S.queue));
 	if (!S.ch || !S.queue) {
 		fprintf(stderr, "lazysim: out of memory\n");
@@ -1043,6 +1272,7 @@ static void cleanup(void)
 		pthread_join(S.fetchers[i], NULL);
 	free(S.fetchers);
 	free(S.ch);
+	free(S.subwarm);
 	free(S.queue);
 	free(S.recs);
 	free(S.eio.r);

@@ -221,3 +221,33 @@ simvol_chunks() {
 	[ -n "$SIMVOL_MNT" ] || return 1
 	cat "$SIMVOL_MNT/chunks"
 }
+
+# simvol_workdir: a scratch directory $tmp with a mount point $mnt, and $rw
+# for a writable loop device the test may attach; all undone at exit, with
+# the simulated volume.
+simvol_workdir() {
+	tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/blkhydrate-test.XXXXXX")
+	mnt=$tmp/mnt
+	mkdir "$mnt"
+	rw=
+	trap simvol_workdir_cleanup EXIT
+}
+
+# simvol_ext4_random SIZE: $img in $tmp, random bytes everywhere first (so
+# that free space is data the snapshot holds: a hole would be free in the
+# simulator whatever was read), ext4 with 4 KiB blocks on it, mounted
+# read-write at $mnt through the loop device $rw.
+simvol_ext4_random() {
+	img=$tmp/vol.img
+	head -c "$1" /dev/urandom >"$img" &&
+		mkfs.ext4 -q -F -E nodiscard -b 4096 "$img" &&
+		rw=$(losetup -f --show "$img") &&
+		mount "$rw" "$mnt"
+}
+
+simvol_workdir_cleanup() {
+	mountpoint -q "$mnt" && umount "$mnt"
+	[ -n "$rw" ] && losetup -d "$rw"
+	simvol_stop
+	rm -rf "$tmp"
+}

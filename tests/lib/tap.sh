@@ -5,7 +5,7 @@
 tap_count=0
 tap_failed=0
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
 : "${BLKHYDRATE:=$top_builddir/blkhydrate}"
 # Tests keep progress and locks in the build tree, never in /var/lib or /run.
@@ -17,6 +17,23 @@ export top_srcdir top_builddir BLKHYDRATE BLKHYDRATE_STATE_DIR BLKHYDRATE_LOCK_D
 skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 77
+}
+
+# Set-up failed in a way no check can report: stop the test, say why.
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# need_tools TOOL[:PACKAGE]...: skip the whole test unless every TOOL is on
+# PATH, naming the first one missing (and the package that has it).
+need_tools() {
+	local t name pkg
+	for t in "$@"; do
+		name=${t%%:*} pkg=${t#"${t%%:*}"}
+		pkg=${pkg#:}
+		command -v "$name" >/dev/null || skip_all "$name not found${pkg:+ ($pkg)}"
+	done
 }
 
 need_root() {

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pace: the engine asks every PACE_TICK_MS how many reads to keep in flight.
+ * Yielding wins over everything (one read while the application is busy,
+ * and the controller is not fed then: it would learn the application's
+ * load, not the volume's); an EBS volume over its limits stops the
+ * controller from growing; otherwise the controller decides, or the fixed
+ * depth stays.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/nvmelog.h"
+#include "io/pace.h"
+
+#define DISPLAY_WINDOW_NS 1000000000ULL
+#define EBS_LOOK_NS	  1000000000ULL
+/* Over a limit for a tenth of the time between two looks: at the limit. */
+#define EBS_LIMITED_SHARE 10
+
+unsigned int pace_auto_max(uint64_t block_size)
+{
+	uint64_t m = AUTO_MAX_MEMORY / block_size;
+
+	if (m > AUTO_MAX_DEPTH)
+		m = AUTO_MAX_DEPTH;
+	return m ? (unsigned int)m : 1;
+}
+
+/* Returns 0 when @fd is an EBS volume whose statistics page we can read. */
+static int ebs_look(int fd, struct ebs_stats *st)
+{
+	static uint8_t page[EBS_STATS_SIZE] __attribute__((aligned(4096)));
+	int rc;
+
+	rc = nvme_get_log_page(fd, EBS_STATS_LOG_ID, 1, page, sizeof(page));
+	if (rc)
+		return rc;
+	return ebs_stats_parse(page, st);
+}
+
+int pace_init(struct pace *p, unsigned int depth, unsigned int max_depth, bool yield,
+	      const struct target *targets, size_t ntargets)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->auto_depth = !depth;
+	p->max_depth = p->auto_depth ? max_depth : depth;
+	p->yield = yield;
+	p->ntargets = ntargets;
+	if (p->auto_depth)
+		autodepth_init(&p->ad, 1, max_depth, AUTO_START_DEPTH);
+	p->depth = p->auto_depth ? p->ad.depth : depth;
+	p->yields = calloc(ntargets, sizeof(*p->yields));
+	p->ebs = calloc(ntargets, sizeof(*p->ebs));
+	if (!p->yields || !p->ebs) {
+		pace_free(p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < ntargets; i++) {
+		p->yields[i].fd = -1;
+		p->ebs[i].fd = -1;
+		if (!targets[i].blockdev)
+			continue;
+		if (yield)
+			yield_open(&p->yields[i], targets[i].id_dev);
+		if (!ebs_look(targets[i].fd, &p->ebs[i].first)) {
+			p->ebs[i].fd = targets[i].fd;
+			p->ebs[i].last = p->ebs[i].first;
+			p->nebs++;
+		}
+	}
+	return 0;
+}
+
+void pace_start_full(struct pace *p)
+{
+	if (!p->auto_depth)
+		return;
+	autodepth_init(&p->ad, 1, p->max_depth, p->max_depth);
+	p->depth = p->ad.depth;
+}
+
+void pace_free(struct pace *p)
+{
+	size_t i;
+
+	for (i = 0; p->yields && i < p->ntargets; i++)
+		yield_close(&p->yields[i]);
+	free(p->yields);
+	free(p->ebs);
+	p->yields = NULL;
+	p->ebs = NULL;
+}
+
+size_t pace_watched(const struct pace *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; p->yields && i < p->ntargets; i++)
+		n += p->yields[i].fd >= 0;
+	return n;
+}
+
+uint64_t pace_ebs_exceeded_us(const struct pace *p)
+{
+	uint64_t us = 0;
+	size_t i;
+
+	for (i = 0; p->ebs && i < p->ntargets; i++)
+		if (p->ebs[i].fd >= 0)
+			us += ebs_stats_exceeded_us(&p->ebs[i].first, &p->ebs[i].last);
+	return us;
+}
+
+static bool look_yield(struct pace *p, uint64_t ns, const struct job *jobs)
+{
+	bool busy = false;
+	uint64_t bytes;
+	size_t i;
+
+	for (i = 0; i < p->ntargets; i++) {
+		struct yield *y = &p->yields[i];
+
+		if (y->fd < 0 || yield_read(y, &bytes))
+			continue;
+		busy = yield_update(y, ns, bytes, jobs[i].done) || busy;
+	}
+	return busy;
+}
+
+static bool look_ebs(struct pace *p)
+{
+	bool limited = false;
+	size_t i;
+
+	for (i = 0; i < p->ntargets; i++) {
+		struct pace_ebs *e = &p->ebs[i];
+		struct ebs_stats st;
+		uint64_t span;
+
+		if (e->fd < 0)
+			continue;
+		if (p->now_ns - e->last_ns < EBS_LOOK_NS) {
+			limited = limited || e->limited;
+			continue;
+		}
+		span = p->now_ns - e->last_ns;
+		if (!ebs_look(e->fd, &st)) {
+			e->limited =
+			    ebs_stats_exceeded_us(&e->last, &st) * 1000 * EBS_LIMITED_SHARE >= span;
+			e->last = st;
+		}
+		e->last_ns = p->now_ns;
+		limited = limited || e->limited;
+	}
+	return limited;
+}
+
+static void measure(struct pace *p, const struct engine_pace *ep)
+{
+	p->reads += ep->reads;
+	p->lat_sum += ep->lat_ns;
+	p->w_ns += ep->ns;
+	p->w_bytes += ep->bytes;
+	p->w_reads += ep->reads;
+	p->w_lat += ep->lat_ns;
+	if (p->w_ns < DISPLAY_WINDOW_NS)
+		return;
+	p->rate = (double)p->w_bytes * 1e9 / (double)p->w_ns;
+	if (p->w_reads)
+		p->lat_ns = (double)p->w_lat / (double)p->w_reads;
+	p->w_ns = p->w_bytes = p->w_reads = p->w_lat = 0;
+}
+
+/* Some job still reads its priority phases through its window. */
+static bool in_windows(const struct job *jobs, size_t njobs)
+{
+	size_t i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].window && jobs[i].phase < jobs[i].window->nphases &&
+		    jobs[i].phase < jobs[i].nphases && !jobs[i].vanished)
+			return true;
+	return false;
+}
+
+unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
+		       void *arg)
+{
+	struct pace *p = arg;
+	struct ad_sample s;
+	p->now_ns += ep->ns;
+	measure(p, ep);
+	if (p->nebs)
+		p->limited = look_ebs(p);
+	if (p->yield) {
+		bool was = p->yielding;
+
+		p->yielding = look_yield(p, ep->ns, jobs);
+		if (p->yielding)
+			return 1;
+		if (was && p->auto_depth)
+			autodepth_settle(&p->ad); /* the queue refills: do not judge that */
+	}
+	/*
+	 * The priority phases go at full depth from their first read: a reader
+	 * waits on them, and a ramp costs it the time to learn what the
+	 * volume takes. The controller learns on the rest, from full depth.
+	 */
+	if (p->auto_depth && in_windows(jobs, njobs)) {
+		p->windowed = true;
+		p->depth = p->max_depth;
+		return p->depth;
+	}
+	if (p->auto_depth && p->windowed) {
+		p->windowed = false;
+		autodepth_init(&p->ad, 1, p->max_depth, p->max_depth);
+	}
+	if (p->auto_depth) {
+		s = (struct ad_sample){.ns = ep->ns,
+				       .bytes = ep->bytes,
+				       .reads = ep->reads,
+				       .lat_ns = ep->lat_ns,
+				       .inflight_ns = ep->inflight_ns,
+				       .limited = p->limited};
+		p->depth = autodepth_update(&p->ad, &s);
+	}
+	return p->depth;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The pace of a run: how many reads the engine keeps in flight, tick by
+ * tick. The auto depth controller proposes, an EBS volume's own statistics
+ * stop it growing past the volume's limits, and --yield holds it to one read
+ * while someone else uses the device. Also what progress, the JSON summary and
+ * status show: the depth, the throughput and latency measured.
+ */
+#ifndef BLKHYDRATE_PACE_H
+#define BLKHYDRATE_PACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io/autodepth.h"
+#include "device/ebsstats.h"
+#include "io/engine.h"
+#include "io/yield.h"
+
+#define PACE_TICK_MS 50
+#define AUTO_START_DEPTH 4
+#define AUTO_MAX_DEPTH 128
+/*
+ * Auto depth keeps its buffers (max depth x block size) under this, so that
+ * the whole process stays under 64 MiB resident with the defaults.
+ */
+#define AUTO_MAX_MEMORY (56ULL * 1024 * 1024)
+
+struct pace_ebs {
+	int fd;			/* the target's, borrowed */
+	struct ebs_stats first, last;
+	uint64_t last_ns;
+	bool limited;		/* over a limit during the last look */
+};
+
+struct pace {
+	bool auto_depth;
+	bool windowed;		/* full depth: a job reads its priority phases */
+	unsigned int depth;	/* reads allowed in flight now */
+	unsigned int max_depth;
+	struct autodepth ad;
+
+	size_t ntargets;
+	struct yield *yields;	/* per target; fd -1 when not watched */
+	bool yield;
+	bool yielding;
+
+	struct pace_ebs *ebs;	/* per target; fd -1 when not an EBS volume */
+	unsigned int nebs;
+	bool limited;
+
+	/* Measured, for display: a window of about a second. */
+	uint64_t now_ns;
+	uint64_t w_ns, w_bytes, w_reads, w_lat;
+	double rate;		/* bytes/s */
+	double lat_ns;		/* mean latency of a read */
+	uint64_t reads, lat_sum;	/* whole run */
+};
+
+/*
+ * Set up for a run over @targets. @depth 0 means auto, up to @max_depth.
+ * Returns 0 or -ENOMEM; devices that cannot be watched are simply not.
+ */
+int pace_init(struct pace *p, unsigned int depth, unsigned int max_depth, bool yield,
+	      const struct target *targets, size_t ntargets);
+void pace_free(struct pace *p);
+
+/*
+ * Auto depth starts at the largest depth instead of ramping up to it (a run
+ * that touches: each read holds one logical block, so depth costs no memory,
+ * and a ramp costs the start of the run). The controller learns from there.
+ */
+void pace_start_full(struct pace *p);
+
+/* The largest auto depth for @block_size. */
+unsigned int pace_auto_max(uint64_t block_size);
+
+/* The engine's pace hook: returns the reads to allow in flight. */
+unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
+		       void *arg);
+
+/* Targets whose activity --yield can watch. */
+size_t pace_watched(const struct pace *p);
+
+/* Time over any EBS limit since the start, microseconds, all EBS targets. */
+uint64_t pace_ebs_exceeded_us(const struct pace *p);
+
+#endif
