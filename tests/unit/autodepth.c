@@ -62,6 +62,19 @@ static unsigned int run(struct autodepth *ad, struct dev *dv, unsigned int ticks
 	return d;
 }
 
+/* One tick of @ns with @reads completions (0: what @dv serves at the depth in use). */
+static void run_one(struct autodepth *ad, struct dev *dv, uint64_t ns, uint64_t reads)
+{
+	double busy = ad->depth < dv->conc ? ad->depth : dv->conc;
+	double lat = ad->depth > dv->conc ? dv->lat_ns * ad->depth / dv->conc : dv->lat_ns;
+	struct ad_sample s = { .ns = ns };
+
+	s.reads = reads ? reads : (uint64_t)(busy / dv->lat_ns * (double)ns + 0.5);
+	s.bytes = (uint64_t)(s.reads * BLOCK);
+	s.lat_ns = (uint64_t)(s.reads * lat);
+	autodepth_update(ad, &s);
+}
+
 static void converges(unsigned int conc, double lat_ms, unsigned int lo, unsigned int hi,
 		      unsigned int noise, bool queue_known)
 {
@@ -82,7 +95,7 @@ int main(void)
 	struct dev dv;
 	unsigned int d, changes;
 
-	plan(17);
+	plan(18);
 
 	converges(4, 2, 4, 8, 0, false);
 	converges(4, 40, 4, 8, 0, false);
@@ -119,6 +132,21 @@ int main(void)
 	dv.conc = 48;
 	d = run(&ad, &dv, 2000);
 	ok(d >= 48 && d <= 72, "device now serves 48 at once: depth %u in [48, 72]", d);
+
+	/*
+	 * A cut from 128 to 96: the 128 reads in flight drain first, slowly,
+	 * and are not judged; from then on 96 serves as well: it holds 96.
+	 */
+	dv = (struct dev){ .conc = 32, .lat_ns = 100e6 };
+	autodepth_init(&ad, 1, 128, 128);
+	run(&ad, &dv, 0);
+	ad.hold_left = 1;
+	while (ad.depth == 128)
+		run_one(&ad, &dv, TICK_NS, 0);
+	run_one(&ad, &dv, TICK_NS, 96);	       /* one turnover of the new depth */
+	run_one(&ad, &dv, 10 * TICK_NS, 30); /* the rest of the old queue draining */
+	d = run(&ad, &dv, 0);
+	ok(d == 96, "after a cut from 128 to 96 the old queue drains unjudged: holds %u", d);
 
 	/* Bounds. */
 	dv = (struct dev){ .conc = 1000, .lat_ns = 10e6 };

@@ -51,10 +51,15 @@ static unsigned int clamp(const struct autodepth *ad, double d)
 
 static void set_depth(struct autodepth *ad, unsigned int d)
 {
-	if (d != ad->depth) {
+	unsigned int was = ad->depth;
+
+	if (d != was) {
 		ad->depth = d;
 		ad->changes++;
 		autodepth_settle(ad);
+		/* After a cut, the deeper queue drains first, at its old latency: not judged. */
+		if (was > d)
+			ad->settle_reads = was;
 	}
 }
 
