@@ -34,6 +34,23 @@ static double jitter(struct dev *dv)
 	return 1.0 + ((double)(dv->seed >> 16 & 0x7fff) / 32767.0 * 2.0 - 1.0) * dv->noise / 100.0;
 }
 
+/* One tick of @ns against @dv: @reads completions, or (0) what it serves at the depth in use. */
+static unsigned int tick(struct autodepth *ad, struct dev *dv, uint64_t ns, uint64_t reads)
+{
+	unsigned int d = ad->depth;
+	double busy = d < dv->conc ? d : dv->conc;
+	double x = busy / dv->lat_ns * 1e9 * jitter(dv); /* reads/s */
+	double lat = d > dv->conc ? dv->lat_ns * d / dv->conc : dv->lat_ns;
+	struct ad_sample s = { .ns = ns };
+
+	s.reads = reads ? reads : (uint64_t)(x * (double)ns / 1e9 + 0.5);
+	s.bytes = (uint64_t)(s.reads * BLOCK);
+	s.lat_ns = (uint64_t)(s.reads * lat);
+	s.inflight_ns = dv->queue_known ? (uint64_t)d * ns : 0;
+	s.limited = dv->limit_at && d >= dv->limit_at;
+	return autodepth_update(ad, &s);
+}
+
 /*
  * Run @ticks ticks against @dv, then on until the controller holds (not in
  * the middle of a probe); returns the depth it holds.
@@ -45,34 +62,9 @@ static unsigned int run(struct autodepth *ad, struct dev *dv, unsigned int ticks
 	while (ticks || (ad->state != AD_HOLD && extra--)) {
 		if (ticks)
 			ticks--;
-		double busy = d < dv->conc ? d : dv->conc;
-		double x = busy / dv->lat_ns * 1e9 * jitter(dv);	/* reads/s */
-		double lat = d > dv->conc ? dv->lat_ns * d / dv->conc : dv->lat_ns;
-		struct ad_sample s = {
-			.ns = TICK_NS,
-			.reads = (uint64_t)(x * TICK_NS / 1e9 + 0.5),
-		};
-
-		s.bytes = (uint64_t)(s.reads * BLOCK);
-		s.lat_ns = (uint64_t)(s.reads * lat);
-		s.inflight_ns = dv->queue_known ? (uint64_t)d * TICK_NS : 0;
-		s.limited = dv->limit_at && d >= dv->limit_at;
-		d = autodepth_update(ad, &s);
+		d = tick(ad, dv, TICK_NS, 0);
 	}
 	return d;
-}
-
-/* One tick of @ns with @reads completions (0: what @dv serves at the depth in use). */
-static void run_one(struct autodepth *ad, struct dev *dv, uint64_t ns, uint64_t reads)
-{
-	double busy = ad->depth < dv->conc ? ad->depth : dv->conc;
-	double lat = ad->depth > dv->conc ? dv->lat_ns * ad->depth / dv->conc : dv->lat_ns;
-	struct ad_sample s = { .ns = ns };
-
-	s.reads = reads ? reads : (uint64_t)(busy / dv->lat_ns * (double)ns + 0.5);
-	s.bytes = (uint64_t)(s.reads * BLOCK);
-	s.lat_ns = (uint64_t)(s.reads * lat);
-	autodepth_update(ad, &s);
 }
 
 static void converges(unsigned int conc, double lat_ms, unsigned int lo, unsigned int hi,
@@ -142,9 +134,9 @@ int main(void)
 	run(&ad, &dv, 0);
 	ad.hold_left = 1;
 	while (ad.depth == 128)
-		run_one(&ad, &dv, TICK_NS, 0);
-	run_one(&ad, &dv, TICK_NS, 96);	       /* one turnover of the new depth */
-	run_one(&ad, &dv, 10 * TICK_NS, 30); /* the rest of the old queue draining */
+		tick(&ad, &dv, TICK_NS, 0);
+	tick(&ad, &dv, TICK_NS, 96);	   /* one turnover of the new depth */
+	tick(&ad, &dv, 10 * TICK_NS, 30); /* the rest of the old queue draining */
 	d = run(&ad, &dv, 0);
 	ok(d == 96, "after a cut from 128 to 96 the old queue drains unjudged: holds %u", d);
 

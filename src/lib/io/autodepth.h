@@ -43,7 +43,8 @@ struct autodepth {
 	bool w_limited;
 	/*
 	 * After a change, ticks are dropped until this many reads completed:
-	 * one turnover of the new queue, before which latency lags behind.
+	 * one turnover of the new queue (after a cut, of the old one, which
+	 * drains first), before which latency lags behind.
 	 */
 	uint64_t settle_reads;
 
