@@ -39,8 +39,10 @@ head -c 16777216 /dev/urandom >"$other_img"
 loop_attach -r "$other_img" || skip_all "no second loop device"
 loop2=$dev
 
-# A slow run on the whole disk holds the lock.
-"$BLKHYDRATE" hydrate --progress=never -r 4M "$loop" 2>"$tmp/holder.err" &
+# A slow run on the whole disk holds the lock: 64 s at 1 MiB/s, so it still
+# runs when the last waiter starts, even under valgrind (at 4 MiB/s its 16 s
+# ran out there before the checks of --wait); it is killed once they are done.
+"$BLKHYDRATE" hydrate --progress=never -r 1M "$loop" 2>"$tmp/holder.err" &
 holder=$!
 pids+=("$holder")
 # The holder writes its pid into the lock file once it has the lock.
