@@ -742,12 +742,13 @@ void report_granularity_json(FILE *f, const struct target *t, uint64_t seed,
 	fprintf(f,
 		",\"version\":\"%s\",\"size\":%llu,\"snapshot_block\":%llu,\"seed\":%llu,"
 		"\"read_size\":%llu,\"bytes_read\":%llu,\"tried\":%u,\"errors\":%u,\"cold\":%u,"
-		"\"far_warm\":%u,\"far_cold\":%u,\"warm_latency_ms\":%.3f,\"threshold_ms\":%.3f,"
+		"\"far_warm\":%u,\"far_cold\":%u,\"rounds\":%u,\"cold_rounds\":%u,"
+		"\"warm_latency_ms\":%.3f,\"threshold_ms\":%.3f,"
 		"\"cold_latency_ms\":%.3f,\"verdict\":\"%s\",\"places\":[",
 		PACKAGE_VERSION, (unsigned long long)t->size, (unsigned long long)g->block,
 		(unsigned long long)seed, (unsigned long long)g->read_size,
 		(unsigned long long)g->bytes_read, g->tried, g->errors, g->cold, g->far_warm,
-		g->far_cold, ms(g->warm_ns), ms(g->threshold_ns), ms(g->cold_ns), granularity_name(g->verdict));
+		g->far_cold, g->rounds, g->cold_rounds, ms(g->warm_ns), ms(g->threshold_ns), ms(g->cold_ns), granularity_name(g->verdict));
 	for (i = 0; i < g->tried; i++) {
 		const struct granularity_place *p = &g->place[i];
 

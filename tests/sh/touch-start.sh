@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Description: touch mode's start is cheap. The granularity probe reads
-# its first three places alone; when those reads fetched, the other places'
-# first reads go at once: in the simulator's record 5 fetches start within
-# half a fetch of one another (one at a time: one), with whole fetches and with
+# its first three places' first reads at once; when those fetched, the other
+# places' first reads go at once too: in the simulator's record the first 3
+# fetches start within half a fetch of one another, and 5 more together
+# (one at a time: one), with whole fetches and with
 # partial ones (where each far end is a fetch of its own, read one at a
 # time). Where no first read is slower than a warm one (a fetch costs
-# nothing, an IOPS cap queues reads) they stay one at a time. Its
+# nothing, an IOPS cap queues reads) the rest go one at a time. Its
 # warm reads go one at a time: under an IOPS cap, 32 blocks wanted are all
 # told cold (read at once, the warm reference would grow with the batch
 # past a fetch). A hydrate that touches starts at full depth: in the fetch
@@ -34,7 +35,14 @@ together() {
 		print best + 0 }'
 }
 
-# 1. Whole fetches: the first three places alone, then the other 5 first reads at once.
+# lead: how many of the first 3 fetches started within half a fetch's
+# latency of the first.
+lead() {
+	simvol_chunks | awk '{ print $3 }' | sort -n | head -n 3 |
+		awk -v w=$((LAT * 1000 / 2)) 'NR == 1 { a = $1 } $1 < a + w { n++ } END { print n + 0 }'
+}
+
+# 1. Whole fetches: the first three places' first reads at once, then the other 5.
 simvol_start "$img" "${SIM[@]}" || skip_all "cannot start the simulator"
 "$BLKHYDRATE" probe --granularity --json "$SIMVOL_DEV" >"$tmp/whole.json" 2>"$tmp/err"
 is "whole: probe exits 0" "$?" 0
@@ -43,6 +51,30 @@ is "whole: the verdict" "$(json_get "$tmp/whole.json" verdict)" whole
 is "whole: 8 blocks fetched by the probe" "$(simvol_stat fetches)" 8
 n=$(together)
 is "whole: 5 of the probe's fetches started within $((LAT / 2)) ms of one another (one at a time: 1)" "$n" 5
+is "whole: the first 3 fetches started within $((LAT / 2)) ms of the first (one at a time: 1)" "$(lead)" 3
+simvol_stop
+
+# 1b. Three blocks wanted: the lead's three are cold, but from one round of
+# reads at once; one more place makes a second round and the verdict.
+simvol_start "$img" "${SIM[@]}" || skip_all "cannot start the simulator"
+"$BLKHYDRATE" probe --granularity --json --samples 3 "$SIMVOL_DEV" >"$tmp/three.json" 2>"$tmp/err"
+is "3 blocks wanted: the verdict" "$(json_get "$tmp/three.json" verdict)" whole
+is "3 blocks wanted: a fourth place read, a round of its own" \
+	"$(json_get "$tmp/three.json" tried) $(json_get "$tmp/three.json" cold_rounds) $(simvol_stat fetches)" "4 2 4"
+simvol_stop
+
+# 1c. A fetch of 4 ms, under the 5 ms a warm read could once not pass: the
+# lead's first reads are still slower than the threshold over their warm
+# reads again, so the next 5 first reads go at once: more fetches in flight
+# at once than the lead's 3 (the simulator's start times jitter by
+# milliseconds, so its peak count tells, not the fetch log).
+simvol_start "$img" --latency 4 --concurrency 128 --bandwidth 0 --chunk-size 512K ||
+	skip_all "cannot start the simulator"
+"$BLKHYDRATE" probe --granularity --json "$SIMVOL_DEV" >"$tmp/fast.json" 2>"$tmp/err"
+is "4 ms fetches: the verdict" "$(json_get "$tmp/fast.json" verdict)" whole
+n=$(simvol_stat max_inflight)
+ok "4 ms fetches: $n fetches in flight at once at most (>= 4; one at a time after the lead: 3)" \
+	[ "$n" -ge 4 ]
 simvol_stop
 
 # 2. Partial fetches: the same, each far end then a fetch of its own.
@@ -55,6 +87,7 @@ is "partial: 8 cold blocks, each far end cold" "$(json_get "$tmp/partial.json" f
 is "partial: 16 fetches" "$(simvol_stat fetches)" 16
 n=$(together)
 is "partial: 5 of them started within $((LAT / 2)) ms of one another (one at a time: 1)" "$n" 5
+is "partial: the first 3 fetches started within $((LAT / 2)) ms of the first (one at a time: 1)" "$(lead)" 3
 simvol_stop
 
 # 2b. A volume that costs nothing to fetch, under an IOPS cap of 800 (1.25

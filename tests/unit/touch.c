@@ -169,21 +169,25 @@ static void test_probe_places(void)
 static void test_verdict(void)
 {
 	static const struct {
-		unsigned int cold, warm, coldfar;
+		unsigned int cold, warm, coldfar, rounds;
 		enum granularity_verdict want;
 	} rows[] = {
-	    {8, 8, 0, GRANULARITY_WHOLE},   {8, 6, 2, GRANULARITY_WHOLE},
-	    {8, 0, 8, GRANULARITY_PARTIAL}, {8, 2, 6, GRANULARITY_PARTIAL},
-	    {8, 5, 3, GRANULARITY_UNSURE},  {8, 4, 4, GRANULARITY_UNSURE},
-	    {2, 2, 0, GRANULARITY_UNSURE},  {3, 3, 0, GRANULARITY_WHOLE},
-	    {0, 0, 0, GRANULARITY_UNSURE},
+	    {8, 8, 0, 2, GRANULARITY_WHOLE},   {8, 6, 2, 2, GRANULARITY_WHOLE},
+	    {8, 0, 8, 2, GRANULARITY_PARTIAL}, {8, 2, 6, 5, GRANULARITY_PARTIAL},
+	    {8, 5, 3, 2, GRANULARITY_UNSURE},  {8, 4, 4, 2, GRANULARITY_UNSURE},
+	    {2, 2, 0, 2, GRANULARITY_UNSURE},  {3, 3, 0, 2, GRANULARITY_WHOLE},
+	    {0, 0, 0, 0, GRANULARITY_UNSURE},
+	    /* One round of reads at once: a stall may have stretched them all. */
+	    {3, 3, 0, 1, GRANULARITY_UNSURE},  {8, 0, 8, 1, GRANULARITY_UNSURE},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		ok(granularity_verdict(rows[i].cold, rows[i].warm, rows[i].coldfar) == rows[i].want,
-		   "%u cold blocks, %u warm and %u cold at the other end: %s", rows[i].cold,
-		   rows[i].warm, rows[i].coldfar, granularity_name(rows[i].want));
+		ok(granularity_verdict(rows[i].cold, rows[i].warm, rows[i].coldfar,
+				       rows[i].rounds) == rows[i].want,
+		   "%u cold blocks in %u rounds, %u warm and %u cold at the other end: %s",
+		   rows[i].cold, rows[i].rounds, rows[i].warm, rows[i].coldfar,
+		   granularity_name(rows[i].want));
 }
 
 /*
@@ -212,7 +216,7 @@ static void test_sample_threshold(void)
 
 int main(void)
 {
-	plan(3 + 11 + 6 + 3 + 9 + 2);
+	plan(3 + 11 + 6 + 3 + 11 + 2);
 	test_pieces();
 	test_probe_places();
 	test_samples();

@@ -18,11 +18,13 @@
  * read of a cold snapshot block fetch the whole block? It reads one logical
  * block at the start of a few blocks, the same again (warm for sure: the
  * reference), then the block's other end; cold at the start and warm at the
- * other end means the whole block came. Once the first three places' first
- * reads were fetches, the other first reads go all at once: a volume
- * fetches many blocks at once, so they cost about one fetch, not one a
- * block, and hydration starts that much sooner. The warm reads after them
- * go one at a time, as the sample probe's (granularity_phase() says why).
+ * other end means the whole block came. The first three places' first reads
+ * go at once; when all three were fetches, the other first reads go at once
+ * too: a volume fetches many blocks at once, so the probe costs about two
+ * fetches, not one a block, and hydration starts that much sooner. The warm
+ * reads after them go one at a time, as the sample probe's
+ * (granularity_phase() says why). One stall of the host stretches reads in
+ * flight together: cold places from one round of reads only make no verdict.
  */
 #include "config.h"
 
@@ -41,12 +43,10 @@
 #define PROBE_READ_SIZE	     4096
 #define BIN0_NS		     32000ULL
 #define PROBE_BATCH	     16 /* first reads of the granularity probe at once, at most */
-/* A first read slower than this fetched: a warm read takes well under a millisecond. */
-#define PROBE_FETCH_NS 5000000ULL
 /*
- * Places read alone first: as many as a verdict needs cold blocks, so that
- * first reads at once, should one stall stretch them all, cannot make a
- * verdict the lone ones did not already allow.
+ * Places whose first reads go at once before the others': as many as a
+ * verdict needs cold blocks. Only when they all fetched do the next go at
+ * once; a stall that stretched them all is caught by the rounds' rule.
  */
 #define PROBE_LEAD GRANULARITY_MIN_COLD
 
@@ -257,9 +257,9 @@ done:
 }
 
 enum granularity_verdict granularity_verdict(unsigned int cold, unsigned int far_warm,
-					     unsigned int far_cold)
+					     unsigned int far_cold, unsigned int cold_rounds)
 {
-	if (cold < GRANULARITY_MIN_COLD)
+	if (cold < GRANULARITY_MIN_COLD || cold_rounds < 2)
 		return GRANULARITY_UNSURE;
 	if ((uint64_t)far_warm * 100 >= (uint64_t)cold * GRANULARITY_AGREE)
 		return GRANULARITY_WHOLE;
@@ -284,7 +284,7 @@ struct batch {
 	uint8_t *buf;
 	uint64_t unit;
 	uint16_t ioprio;	    /* each read's, as the engine's */
-	unsigned int first_at_once; /* first reads at once: 1 until the lead places fetched */
+	unsigned int first_at_once; /* first reads at once: the lead's, then more if they fetched */
 };
 
 static int batch_init(struct batch *b, uint64_t unit, uint16_t ioprio)
@@ -436,13 +436,41 @@ static int granularity_places(const struct target *t, struct batch *b, struct gr
 	return k < 0 ? k : 0;
 }
 
+/* @fastest[r]: the fastest first read of round r (UINT64_MAX: none read). */
+static void round_fastest(const struct granularity_result *g, uint64_t *fastest)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->rounds && i < GRANULARITY_MAX_PLACES; i++)
+		fastest[i] = UINT64_MAX;
+	for (i = 0; i < g->tried; i++) {
+		const struct granularity_place *p = &g->place[i];
+
+		if (p->ok && p->round < GRANULARITY_MAX_PLACES && p->first_ns < fastest[p->round])
+			fastest[p->round] = p->first_ns;
+	}
+}
+
+/*
+ * A first read was cold: slower than the threshold and, read at once with
+ * others, either its round's fastest was cold too (they all waited on
+ * fetches, or on one stall: the rounds' rule) or it took a threshold longer
+ * than that fastest. An IOPS cap serves reads at once one after another: the
+ * last of a round waits on all before it, yet none but a fetch adds that much.
+ */
+static bool first_cold(const struct granularity_place *p, uint64_t fastest, uint64_t threshold)
+{
+	return p->first_ns > threshold && (fastest > threshold || p->first_ns - fastest > threshold);
+}
+
 /* The threshold from the warm second reads, as probe_run() has it; then each place judged. */
 static void granularity_judge(struct granularity_result *g)
 {
 	uint64_t warm[GRANULARITY_MAX_PLACES], lat[2 * GRANULARITY_MAX_PLACES], tail;
-	unsigned int i, n = 0, k = 0, c = 0;
+	uint64_t fastest[GRANULARITY_MAX_PLACES];
+	unsigned int i, n = 0, k = 0, c = 0, last_round = 0;
 
-	g->cold = g->far_warm = g->far_cold = 0;
+	g->cold = g->far_warm = g->far_cold = g->cold_rounds = 0;
 	g->cold_ns = g->fetch_ns = 0;
 	for (i = 0; i < g->tried; i++) {
 		if (!g->place[i].ok)
@@ -461,18 +489,24 @@ static void granularity_judge(struct granularity_result *g)
 		g->threshold_ns = tail * PROBE_TAIL_FACTOR;
 	qsort(lat, k, sizeof(lat[0]), cmp_u64);
 	g->threshold_ns = probe_threshold(lat, k, g->threshold_ns);
+	round_fastest(g, fastest);
 	for (i = 0; i < g->tried; i++) {
 		struct granularity_place *p = &g->place[i];
 
 		if (!p->ok)
 			continue;
-		p->cold = p->first_ns > g->threshold_ns;
+		p->cold = first_cold(p, fastest[p->round], g->threshold_ns);
 		p->far_cold = p->far_ns > g->threshold_ns;
 		g->cold += p->cold;
 		g->far_warm += p->cold && !p->far_cold;
 		g->far_cold += p->cold && p->far_cold;
-		if (p->cold)
-			warm[c++] = p->first_ns; /* done with the warm reads: the cold ones now */
+		if (!p->cold)
+			continue;
+		/* The places come round by round: a cold one of a new round counts it. */
+		if (!c || p->round != last_round)
+			g->cold_rounds++;
+		last_round = p->round;
+		warm[c++] = p->first_ns; /* done with the warm reads: the cold ones now */
 	}
 	if (c) {
 		qsort(warm, c, sizeof(warm[0]), cmp_u64);
@@ -500,13 +534,25 @@ int probe_granularity(const struct target *t, uint64_t block, unsigned int block
 	return probe_granularity_at(t, block, off, n, blocks, 0, stop, g);
 }
 
-/* The first PROBE_LEAD places' first reads all fetched. */
-static bool lead_fetched(const struct granularity_result *g)
+/*
+ * The first @lead places' first reads all fetched: each slower than the
+ * cold threshold over the fastest of their warm reads again (read alone:
+ * the device's latency; a busy host stretches some), as a fetch of 2 ms is
+ * and a queue of three warm reads is not.
+ */
+static bool lead_fetched(const struct granularity_result *g, unsigned int lead)
 {
+	uint64_t warm = UINT64_MAX;
 	unsigned int i;
 
-	for (i = 0; i < PROBE_LEAD; i++)
-		if (!g->place[i].ok || g->place[i].first_ns <= PROBE_FETCH_NS)
+	for (i = 0; i < lead; i++) {
+		if (!g->place[i].ok)
+			return false;
+		if (g->place[i].again_ns < warm)
+			warm = g->place[i].again_ns;
+	}
+	for (i = 0; i < lead; i++)
+		if (g->place[i].first_ns <= PROBE_COLD_FACTOR * warm + PROBE_COLD_MARGIN_NS)
 			return false;
 	return true;
 }
@@ -516,7 +562,7 @@ int probe_granularity_at(const struct target *t, uint64_t block, const uint64_t 
 			 volatile sig_atomic_t *stop, struct granularity_result *g)
 {
 	uint64_t unit = t->align > PROBE_READ_SIZE ? t->align : PROBE_READ_SIZE;
-	unsigned int i, want;
+	unsigned int i, want, lead;
 	struct batch b;
 	int rc = 0;
 
@@ -530,39 +576,45 @@ int probe_granularity_at(const struct target *t, uint64_t block, const uint64_t 
 	if (n > GRANULARITY_MAX_PLACES)
 		n = GRANULARITY_MAX_PLACES;
 	/*
-	 * The first PROBE_LEAD places alone: on a device that fetches, their
-	 * first reads are slower than any warm read can be, and the other
-	 * first reads go at once. On one that does not (warm, or not lazy at
-	 * all) they stay one at a time: read at once, one stall of the host
-	 * would make them all look cold together. Then as many places as cold blocks are still
-	 * wanted, until @blocks were cold or the places ran out.
+	 * The lead places' first reads at once (one place is left for a second
+	 * round): on a device that fetches, they are slower than any warm read
+	 * can be, and the next places' first reads go at once. On one that
+	 * does not (warm, not lazy at all, or an IOPS cap that queued the
+	 * lead) they go one at a time. Then as many places as cold blocks are
+	 * still wanted, until @blocks were cold in two rounds or more, or the
+	 * places ran out.
 	 */
+	lead = n > PROBE_LEAD ? PROBE_LEAD : n > 1 ? n - 1 : n;
+	b.first_at_once = lead;
 	while (g->tried < n) {
 		if (stop && *stop) {
 			rc = -EINTR;
 			break;
 		}
-		want = g->tried < PROBE_LEAD ? 1 : g->cold < blocks ? blocks - g->cold : 1;
+		want = !g->tried ? lead : g->cold < blocks ? blocks - g->cold : 1;
 		if (want > n - g->tried)
 			want = n - g->tried;
+		/* A round: the first reads batch_read() sends at once (a lone one is its own). */
 		for (i = 0; i < want; i++) {
 			g->place[g->tried + i].off = off[g->tried + i];
 			g->place[g->tried + i].far_off = off[g->tried + i] + block - unit;
+			g->place[g->tried + i].round = g->rounds + i / b.first_at_once;
 		}
 		rc = granularity_places(t, &b, g, g->tried, want);
 		g->tried += want;
+		g->rounds += (want + b.first_at_once - 1) / b.first_at_once;
 		if (rc < 0)
 			break;
-		if (g->tried == PROBE_LEAD && lead_fetched(g))
-			b.first_at_once = PROBE_BATCH;
+		if (g->tried == lead)
+			b.first_at_once = lead_fetched(g, lead) ? PROBE_BATCH : 1;
 		granularity_judge(g);
-		if (g->tried >= blocks && g->cold >= blocks)
+		if (g->tried >= blocks && g->cold >= blocks && g->cold_rounds >= 2)
 			break;
 	}
 	batch_free(&b);
 	if (rc < 0)
 		return rc;
 	granularity_judge(g);
-	g->verdict = granularity_verdict(g->cold, g->far_warm, g->far_cold);
+	g->verdict = granularity_verdict(g->cold, g->far_warm, g->far_cold, g->cold_rounds);
 	return 0;
 }

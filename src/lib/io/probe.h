@@ -56,12 +56,14 @@ enum granularity_verdict {
 struct granularity_place {
 	uint64_t off, far_off;
 	uint64_t first_ns, again_ns, far_ns;
+	unsigned int round; /* of first reads read at once (a lone one: its own); the lead's is 0 */
 	bool ok, cold, far_cold;
 };
 
 struct granularity_result {
 	uint64_t block, read_size, bytes_read;
 	unsigned int tried, errors, cold, far_warm, far_cold;
+	unsigned int rounds, cold_rounds; /* rounds of first reads; those with a cold place */
 	int first_error;
 	uint64_t warm_ns, threshold_ns; /* from the second reads of each place */
 	uint64_t cold_ns;		/* median first read of the cold places; 0: none */
@@ -70,9 +72,13 @@ struct granularity_result {
 	struct granularity_place place[GRANULARITY_MAX_PLACES];
 };
 
-/* The verdict from @cold cold blocks, @far_warm of them warm at the other end, @far_cold cold. */
+/*
+ * The verdict from @cold cold blocks, @far_warm of them warm at the other
+ * end, @far_cold cold, found in @cold_rounds rounds of first reads: from one
+ * round only, unsure (one stall of the host stretches reads at once alike).
+ */
 enum granularity_verdict granularity_verdict(unsigned int cold, unsigned int far_warm,
-					     unsigned int far_cold);
+					     unsigned int far_cold, unsigned int cold_rounds);
 
 const char *granularity_name(enum granularity_verdict v);
 
@@ -91,9 +97,9 @@ uint64_t granularity_sample_threshold(const struct granularity_result *g);
  * The granularity probe: at up to GRANULARITY_TRIES x @blocks seeded places
  * (fewer once @blocks of them were cold), each the start of a snapshot block
  * of @block bytes, read one logical block, read it again (warm now: the
- * reference), then time a read of the block's other end. The first three
- * places alone; when their first reads fetched, the first reads of the next
- * places go at once (as many as cold blocks are still wanted); the warm
+ * reference), then time a read of the block's other end. The first reads
+ * of the first three places at once; when they all fetched, those of the next
+ * places at once too (as many as cold blocks are still wanted); the warm
  * reads one at a time. Of the
  * blocks whose first read was cold, warm other ends mean the whole block was
  * fetched. Returns 0 (read errors counted), -ENOMEM, -EINTR when @stop was
