@@ -113,6 +113,21 @@ is "IOPS cap, 32 blocks wanted: the verdict" "$(json_get "$tmp/capped.json" verd
 is "IOPS cap, 32 blocks wanted: every block cold" "$(json_get "$tmp/capped.json" cold)" 32
 simvol_stop
 
+# 3b. The same cap over a volume warm but for the lead's three places (the
+# first 3 of 32 strata of 4 MiB: the probe's places for 16 blocks wanted):
+# the lead fetched, so the next 13 first reads go at once, and the cap
+# serves them one after another, the last 16 ms after they were sent, past
+# the threshold. Judged against the fastest of their round they are warm:
+# 3 cold blocks, from one round, no verdict.
+simvol_start "$img" --latency 20 --concurrency 128 --bandwidth 0 --guest-iops 800 ||
+	skip_all "cannot start the simulator"
+dd if="$SIMVOL_DEV" of=/dev/null bs=1M skip=12 iflag=direct status=none
+"$BLKHYDRATE" probe --granularity --json --samples 16 "$SIMVOL_DEV" >"$tmp/queued.json" 2>"$tmp/err"
+is "IOPS cap, warm but the lead: 3 cold blocks, in 1 round" \
+	"$(json_get "$tmp/queued.json" cold) $(json_get "$tmp/queued.json" cold_rounds)" "3 1"
+is "IOPS cap, warm but the lead: the verdict" "$(json_get "$tmp/queued.json" verdict)" unsure
+simvol_stop
+
 # 4. A run that touches starts at full depth.
 simvol_start "$img" "${SIM[@]}" || skip_all "cannot start the simulator"
 "$BLKHYDRATE" hydrate --json --progress=never --read-mode auto "$SIMVOL_DEV" \

@@ -436,38 +436,41 @@ static int granularity_places(const struct target *t, struct batch *b, struct gr
 	return k < 0 ? k : 0;
 }
 
-/* @fastest[r]: the fastest first read of round r (UINT64_MAX: none read). */
-static void round_fastest(const struct granularity_result *g, uint64_t *fastest)
-{
-	unsigned int i;
-
-	for (i = 0; i < g->rounds && i < GRANULARITY_MAX_PLACES; i++)
-		fastest[i] = UINT64_MAX;
-	for (i = 0; i < g->tried; i++) {
-		const struct granularity_place *p = &g->place[i];
-
-		if (p->ok && p->round < GRANULARITY_MAX_PLACES && p->first_ns < fastest[p->round])
-			fastest[p->round] = p->first_ns;
-	}
-}
-
 /*
- * A first read was cold: slower than the threshold and, read at once with
- * others, either its round's fastest was cold too (they all waited on
- * fetches, or on one stall: the rounds' rule) or it took a threshold longer
- * than that fastest. An IOPS cap serves reads at once one after another: the
- * last of a round waits on all before it, yet none but a fetch adds that much.
+ * @cut[r]: where round r's cold first reads begin, UINT64_MAX when none is.
+ * Sorted, the round's latencies rise by a warm read's at a time under an
+ * IOPS cap, which serves reads at once one after another (the last of a
+ * round waits on all before it); a fetch adds more than the threshold at
+ * once. The first such step is the cut; from 0, for the fastest: a round
+ * that waited on fetches, or on one stall, is cold all through (the
+ * rounds' rule is for that stall).
  */
-static bool first_cold(const struct granularity_place *p, uint64_t fastest, uint64_t threshold)
+static void round_cuts(const struct granularity_result *g, uint64_t threshold, uint64_t *cut)
 {
-	return p->first_ns > threshold && (fastest > threshold || p->first_ns - fastest > threshold);
+	uint64_t lat[GRANULARITY_MAX_PLACES], prev;
+	unsigned int i = 0, j, n, k, r;
+
+	while (i < g->tried) {
+		r = g->place[i].round;
+		for (j = i, n = 0; j < g->tried && g->place[j].round == r; j++)
+			if (g->place[j].ok)
+				lat[n++] = g->place[j].first_ns;
+		qsort(lat, n, sizeof(lat[0]), cmp_u64);
+		cut[r] = UINT64_MAX;
+		for (k = 0, prev = 0; k < n; prev = lat[k++])
+			if (lat[k] - prev > threshold) {
+				cut[r] = lat[k];
+				break;
+			}
+		i = j;
+	}
 }
 
 /* The threshold from the warm second reads, as probe_run() has it; then each place judged. */
 static void granularity_judge(struct granularity_result *g)
 {
 	uint64_t warm[GRANULARITY_MAX_PLACES], lat[2 * GRANULARITY_MAX_PLACES], tail;
-	uint64_t fastest[GRANULARITY_MAX_PLACES];
+	uint64_t cut[GRANULARITY_MAX_PLACES];
 	unsigned int i, n = 0, k = 0, c = 0, last_round = 0;
 
 	g->cold = g->far_warm = g->far_cold = g->cold_rounds = 0;
@@ -489,13 +492,13 @@ static void granularity_judge(struct granularity_result *g)
 		g->threshold_ns = tail * PROBE_TAIL_FACTOR;
 	qsort(lat, k, sizeof(lat[0]), cmp_u64);
 	g->threshold_ns = probe_threshold(lat, k, g->threshold_ns);
-	round_fastest(g, fastest);
+	round_cuts(g, g->threshold_ns, cut);
 	for (i = 0; i < g->tried; i++) {
 		struct granularity_place *p = &g->place[i];
 
 		if (!p->ok)
 			continue;
-		p->cold = first_cold(p, fastest[p->round], g->threshold_ns);
+		p->cold = p->first_ns > g->threshold_ns && p->first_ns >= cut[p->round];
 		p->far_cold = p->far_ns > g->threshold_ns;
 		g->cold += p->cold;
 		g->far_warm += p->cold && !p->far_cold;
