@@ -210,6 +210,14 @@ sim_end() {
 	why=$(resident "$sim_img" "$MiB") || fail "$sim_what: during the run, $why"
 }
 
+# first_fetch LIST CHUNKS T0: when the first fetch of a chunk of LIST began,
+# in seconds after T0, by the same log; "-" when none was fetched.
+first_fetch() {
+	awk -v t0="$3" 'NR == FNR { m[$1] = 1; next }
+	     ($2 in m) && (s == "" || $3 < s) { s = $3 }
+	     END { if (s == "") print "-"; else printf "%.3f\n", (s - t0) / 1e6 }' "$1" "$2"
+}
+
 # chunks_warm LIST CHUNKS T0: "SECONDS MISSING": when the last chunk of LIST
 # (one chunk index a line) was fetched, in seconds after T0 (microseconds,
 # the simulator's clock), by the simulator's CHUNKS log of a run, and how

@@ -81,14 +81,21 @@ for sig in TERM KILL; do
 done
 
 # --- state files that must not be trusted (on a file target) ------------------
+# stopped_run FILE: a slow run on FILE stopped by SIGTERM once it saved its state.
+stopped_run() {
+	local pid
+
+	rm -rf "$BLKHYDRATE_STATE_DIR"
+	"$BLKHYDRATE" hydrate --progress=never -r 2M "$1" 2>/dev/null &
+	pid=$!
+	wait_for has_state
+	kill -TERM "$pid"
+	wait "$pid"
+}
+
 file=$tmp/file.img
 head -c 16777216 /dev/urandom >"$file"
-rm -rf "$BLKHYDRATE_STATE_DIR"
-"$BLKHYDRATE" hydrate --progress=never -r 2M "$file" 2>/dev/null &
-pid=$!
-wait_for has_state
-kill -TERM "$pid"
-wait "$pid"
+stopped_run "$file"
 good=$(state_file)
 cp "$good" "$tmp/good.state"
 
@@ -127,12 +134,7 @@ truncate -s 16M "$file"
 # A state file written for another file, under this file's name.
 other=$tmp/other.img
 head -c 16777216 /dev/urandom >"$other"
-rm -rf "$BLKHYDRATE_STATE_DIR"
-"$BLKHYDRATE" hydrate --progress=never -r 2M "$other" 2>/dev/null &
-pid=$!
-wait_for has_state
-kill -TERM "$pid"
-wait "$pid"
+stopped_run "$other"
 mv "$(state_file)" "$tmp/other.state"
 untrusted "another identity" "$tmp/other.state" \
 	"written for another volume (identity or size differ)"
