@@ -748,7 +748,8 @@ void report_granularity_json(FILE *f, const struct target *t, uint64_t seed,
 		PACKAGE_VERSION, (unsigned long long)t->size, (unsigned long long)g->block,
 		(unsigned long long)seed, (unsigned long long)g->read_size,
 		(unsigned long long)g->bytes_read, g->tried, g->errors, g->cold, g->far_warm,
-		g->far_cold, g->rounds, g->cold_rounds, ms(g->warm_ns), ms(g->threshold_ns), ms(g->cold_ns), granularity_name(g->verdict));
+		g->far_cold, g->rounds, g->cold_rounds, ms(g->warm_ns), ms(g->threshold_ns),
+		ms(g->cold_ns), granularity_name(g->verdict));
 	for (i = 0; i < g->tried; i++) {
 		const struct granularity_place *p = &g->place[i];
 

@@ -172,13 +172,18 @@ static void test_verdict(void)
 		unsigned int cold, warm, coldfar, rounds;
 		enum granularity_verdict want;
 	} rows[] = {
-	    {8, 8, 0, 2, GRANULARITY_WHOLE},   {8, 6, 2, 2, GRANULARITY_WHOLE},
-	    {8, 0, 8, 2, GRANULARITY_PARTIAL}, {8, 2, 6, 5, GRANULARITY_PARTIAL},
-	    {8, 5, 3, 2, GRANULARITY_UNSURE},  {8, 4, 4, 2, GRANULARITY_UNSURE},
-	    {2, 2, 0, 2, GRANULARITY_UNSURE},  {3, 3, 0, 2, GRANULARITY_WHOLE},
+	    {8, 8, 0, 2, GRANULARITY_WHOLE},
+	    {8, 6, 2, 2, GRANULARITY_WHOLE},
+	    {8, 0, 8, 2, GRANULARITY_PARTIAL},
+	    {8, 2, 6, 5, GRANULARITY_PARTIAL},
+	    {8, 5, 3, 2, GRANULARITY_UNSURE},
+	    {8, 4, 4, 2, GRANULARITY_UNSURE},
+	    {2, 2, 0, 2, GRANULARITY_UNSURE},
+	    {3, 3, 0, 2, GRANULARITY_WHOLE},
 	    {0, 0, 0, 0, GRANULARITY_UNSURE},
 	    /* One round of reads at once: a stall may have stretched them all. */
-	    {3, 3, 0, 1, GRANULARITY_UNSURE},  {8, 0, 8, 1, GRANULARITY_UNSURE},
+	    {3, 3, 0, 1, GRANULARITY_UNSURE},
+	    {8, 0, 8, 1, GRANULARITY_UNSURE},
 	};
 	size_t i;
 
