@@ -117,8 +117,8 @@ simvol_stop
 # first 3 of 32 strata of 4 MiB: the probe's places for 16 blocks wanted):
 # the lead fetched, so the next 13 first reads go at once, and the cap
 # serves them one after another, the last 16 ms after they were sent, past
-# the threshold. Judged against the fastest of their round they are warm:
-# 3 cold blocks, from one round, no verdict.
+# the threshold. Sorted, their latencies rise a warm read at a time, no step
+# a fetch: warm. 3 cold blocks, from one round, no verdict.
 simvol_start "$img" --latency 20 --concurrency 128 --bandwidth 0 --guest-iops 800 ||
 	skip_all "cannot start the simulator"
 dd if="$SIMVOL_DEV" of=/dev/null bs=1M skip=12 iflag=direct status=none
