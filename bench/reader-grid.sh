@@ -102,7 +102,7 @@ grid_after() {
 	[ "$1" != blkhydrate ] || warm_read
 }
 prio_after=grid_after
-g_first=-
+# grid_run also keeps g_first, the earliest model fetch of the row's runs.
 grid_run() {
 	local f
 

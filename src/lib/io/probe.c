@@ -498,7 +498,7 @@ static void granularity_judge(struct granularity_result *g)
 
 		if (!p->ok)
 			continue;
-		p->cold = p->first_ns > g->threshold_ns && p->first_ns >= cut[p->round];
+		p->cold = p->first_ns >= cut[p->round]; /* a cut is past the threshold */
 		p->far_cold = p->far_ns > g->threshold_ns;
 		g->cold += p->cold;
 		g->far_warm += p->cold && !p->far_cold;
