@@ -93,7 +93,7 @@ int main(void)
 	unsigned int seed = 12345;
 	int i;
 
-	plan(16);
+	plan(19);
 
 	{
 		const struct range in[] = { { 100, 10 }, { 0, 10 }, { 10, 5 }, { 105, 20 }, { 50, 0 } };
@@ -122,6 +122,25 @@ int main(void)
 		fill(&a, in, 1);
 		rangelist_align(&a, 512, 1000);
 		ok(same(&a, want, 1), "align rounds the last range up past an unaligned end");
+		rangelist_free(&a);
+	}
+	{
+		/* Holes of 10 (closed), 11 (kept); 10 from 0 and 10 to the limit: closed. */
+		const struct range in[] = { { 30, 20 }, { 10, 10 }, { 61, 9 }, { 5, 0 } };
+		const struct range want[] = { { 0, 50 }, { 61, 19 } };
+
+		fill(&a, in, 4);
+		rangelist_bridge(&a, 10, 80);
+		ok(same(&a, want, 2), "bridge closes holes up to the gap, from 0 and to the limit");
+		fill(&b, in, 4);
+		rangelist_bridge(&b, 9, 81);
+		ok(b.n == 3 && b.v[0].off == 10 && b.v[2].off + b.v[2].len == 70,
+		   "bridge keeps holes one byte over the gap, at both ends too");
+		rangelist_free(&a);
+		rangelist_free(&b);
+		rangelist_init(&a);
+		rangelist_bridge(&a, 10, 80);
+		ok(a.n == 0, "bridge of nothing is nothing");
 		rangelist_free(&a);
 	}
 	{

@@ -95,6 +95,31 @@ void rangelist_align(struct rangelist *rl, uint64_t align, uint64_t limit)
 	rangelist_normalize(rl);
 }
 
+void rangelist_bridge(struct rangelist *rl, uint64_t gap, uint64_t limit)
+{
+	struct range *last;
+	size_t i, out = 0;
+
+	rangelist_normalize(rl);
+	if (!rl->n)
+		return;
+	if (rl->v[0].off <= gap) {
+		rl->v[0].len += rl->v[0].off;
+		rl->v[0].off = 0;
+	}
+	for (i = 1; i < rl->n; i++) {
+		last = &rl->v[out];
+		if (rl->v[i].off - (last->off + last->len) <= gap)
+			last->len = rl->v[i].off + rl->v[i].len - last->off;
+		else
+			rl->v[++out] = rl->v[i];
+	}
+	rl->n = out + 1;
+	last = &rl->v[out];
+	if (last->off + last->len < limit && limit - (last->off + last->len) <= gap)
+		last->len = limit - last->off;
+}
+
 int rangelist_subtract(struct rangelist *out, const struct rangelist *a,
 		       const struct rangelist *b)
 {

@@ -34,6 +34,12 @@ void rangelist_normalize(struct rangelist *rl);
  */
 void rangelist_align(struct rangelist *rl, uint64_t align, uint64_t limit);
 
+/*
+ * Normalize, then close every hole of at most @gap bytes: between two
+ * ranges, before the first (from 0) and after the last (up to @limit).
+ */
+void rangelist_bridge(struct rangelist *rl, uint64_t gap, uint64_t limit);
+
 /* @out = @a minus @b; both normalized. @out must be empty. Returns 0 or -ENOMEM. */
 int rangelist_subtract(struct rangelist *out, const struct rangelist *a,
 		       const struct rangelist *b);
