@@ -10,8 +10,8 @@
 # first page, 16 KiB, 512 KiB and its last page, and opens the first again;
 # files it never opens are not recorded. Holes of up to 256 KiB in what was
 # read are recorded too (the kernel drops pages before a sample sees them),
-# the 512 KiB one is not. The saved plan is checked against oracles that do not ask
-# FIEMAP: every 4 KiB block of the files carries a tag naming file and
+# the 512 KiB one is not. The saved plan is checked against oracles that do
+# not ask FIEMAP: every 4 KiB block of the files carries a tag naming file and
 # block (tests/lib/blocktags.py), and the device at the saved extents must
 # hold every block the reader read, no block of a file it did not read,
 # and of the partly read files little more than their read parts

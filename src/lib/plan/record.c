@@ -30,8 +30,8 @@
 
 /*
  * The kernel drops pages a run has read before a sample sees them: a few
- * at a time, up to 256 KiB seen here, with memory to spare (tests/MUTATIONS,
- * "record: the kernel drops pages"). A hole no bigger than half a 512 KiB
+ * at a time, up to 180 KiB seen here, with memory to spare (tests/MUTATIONS,
+ * "CI: record: the kernel drops pages"). A hole no bigger than half a 512 KiB
  * snapshot block never holds a whole block, so reading it costs no fetch
  * of its own.
  */
