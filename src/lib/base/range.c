@@ -39,6 +39,16 @@ int rangelist_add(struct rangelist *rl, uint64_t off, uint64_t len)
 	return 0;
 }
 
+int rangelist_add_all(struct rangelist *rl, const struct rangelist *from)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; from && i < from->n && !rc; i++)
+		rc = rangelist_add(rl, from->v[i].off, from->v[i].len);
+	return rc;
+}
+
 static int range_cmp(const void *a, const void *b)
 {
 	const struct range *x = a, *y = b;

@@ -25,6 +25,9 @@ void rangelist_free(struct rangelist *rl);
 /* Append [off, off + len); empty ranges are ignored. Returns 0 or -ENOMEM/-ERANGE. */
 int rangelist_add(struct rangelist *rl, uint64_t off, uint64_t len);
 
+/* Append every range of @from (NULL: none). Returns 0 or -ENOMEM/-ERANGE. */
+int rangelist_add_all(struct rangelist *rl, const struct rangelist *from);
+
 /* Sort by offset and merge overlapping or touching ranges. */
 void rangelist_normalize(struct rangelist *rl);
 

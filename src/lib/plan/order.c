@@ -121,11 +121,10 @@ int order_clip(struct order *out, const struct order *in, const struct rangelist
 {
 	struct rangelist avail;
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	rangelist_init(&avail);
-	for (i = 0; i < allow->n && !rc; i++)
-		rc = rangelist_add(&avail, allow->v[i].off, allow->v[i].len);
+	rc = rangelist_add_all(&avail, allow);
 	for (i = 0; i < in->n && !rc && avail.n; i++)
 		rc = clip_one(out, &in->v[i], &avail);
 	rangelist_free(&avail);

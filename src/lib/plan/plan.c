@@ -217,10 +217,8 @@ int plan_place_file(struct build *b, struct plan_file *f, const struct rangelist
 		if (rc || f->error)
 			goto done;
 		fsdev = c->dev;
-	} else {
-		for (i = 0; i < f->fx.phys.n; i++)
-			if ((rc = rangelist_add(&dev, f->fx.phys.v[i].off, f->fx.phys.v[i].len)))
-				goto done;
+	} else if ((rc = rangelist_add_all(&dev, &f->fx.phys))) {
+		goto done;
 	}
 
 	t = p->ntargets;

@@ -41,12 +41,10 @@
 static int recorded_part(const struct plan_recorded_file *rf, struct rangelist *part)
 {
 	struct stat st;
-	size_t i;
-	int rc = 0;
+	int rc;
 
 	rangelist_init(part);
-	for (i = 0; i < rf->pages.n && !rc; i++)
-		rc = rangelist_add(part, rf->pages.v[i].off, rf->pages.v[i].len);
+	rc = rangelist_add_all(part, &rf->pages);
 	if (!rc)
 		rangelist_bridge(part, RECORD_GAP, stat(rf->path, &st) ? 0 : (uint64_t)st.st_size);
 	return rc;

@@ -62,12 +62,8 @@ static char *render(const char *id, uint64_t size, const struct rangelist *a,
 	FILE *f;
 
 	rangelist_init(&all);
-	for (i = 0; a && i < a->n; i++)
-		if (rangelist_add(&all, a->v[i].off, a->v[i].len))
-			goto fail;
-	for (i = 0; b && i < b->n; i++)
-		if (rangelist_add(&all, b->v[i].off, b->v[i].len))
-			goto fail;
+	if (rangelist_add_all(&all, a) || rangelist_add_all(&all, b))
+		goto fail;
 	rangelist_normalize(&all);
 	f = open_memstream(&buf, &len);
 	if (!f)
