@@ -80,6 +80,37 @@ bench_setup() {
 	fi
 }
 
+# grid_args NAME ARGS...: a grid script's command line ([--full] [BUILD_DIR]):
+# sets full (0 or 1) and build (the build dir, absolute). NAME is the script.
+grid_args() {
+	local name=$1 build_arg=
+
+	shift
+	full=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--full) full=1 ;;
+		-h | --help) sed -n '3,/^$/p' "$script_dir/$name" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-*) echo "$name: unknown option '$1'" >&2
+		    echo "Try 'bench/$name --help'." >&2; exit 2 ;;
+		*) build_arg=$1 ;;
+		esac
+		shift
+	done
+	build=$(cd "${build_arg:-$script_dir/../_build}" 2>/dev/null && pwd) ||
+		die "no build dir ${build_arg:-$script_dir/../_build}"
+}
+
+# grid_full_rows: the full grid's rows, LAT:CONC:MIBS: latency 2 10 20 40 ms x
+# 4 16 128 fetches at once x 200 500 1000 MiB/s.
+grid_full_rows() {
+	local l c b
+
+	for l in 2 10 20 40; do for c in 4 16 128; do for b in 200 500 1000; do
+		printf '%s ' "$l:$c:$b"
+	done; done; done
+}
+
 drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches

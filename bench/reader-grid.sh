@@ -38,26 +38,13 @@ set -u
 set -o pipefail
 export LC_ALL=C
 
-full=0 build_arg=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--full) full=1 ;;
-	-h | --help) sed -n '3,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	-*) echo "reader-grid.sh: unknown option '$1'" >&2
-	    echo "Try 'bench/reader-grid.sh --help'." >&2; exit 2 ;;
-	*) build_arg=$1 ;;
-	esac
-	shift
-done
-
 script_dir=$(cd "$(dirname "$0")" && pwd) || exit 2
 srcdir=$(cd "$script_dir/.." && pwd)
 # shellcheck source=lib.sh
 . "$script_dir/lib.sh"
 # shellcheck source=priority.sh
 . "$script_dir/priority.sh"
-build=$(cd "${build_arg:-$script_dir/../_build}" 2>/dev/null && pwd) ||
-	die "no build dir ${build_arg:-$script_dir/../_build}"
+grid_args reader-grid.sh "$@"
 
 GRID_SIZE=${GRID_SIZE:-1G}
 GRID_MODEL=${GRID_MODEL:-256M}
@@ -68,10 +55,7 @@ BENCH_READAHEAD_KB=${BENCH_READAHEAD_KB:-128}
 if [ -n "${GRID_ROWS:-}" ]; then
 	rows=$GRID_ROWS
 elif [ "$full" = 1 ]; then
-	rows=
-	for l in 2 10 20 40; do for c in 4 16 128; do for b in 200 500 1000; do
-		rows="$rows $l:$c:$b"
-	done; done; done
+	rows=$(grid_full_rows)
 else
 	# The issue's volume, a fast wide one, a slow narrow one, a middle one.
 	rows="20:16:300 2:128:1000 40:4:200 10:16:500"

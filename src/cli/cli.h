@@ -70,6 +70,7 @@ enum setting_id {
 	S_RATE,
 	S_IOPRIO,
 	S_YIELD,
+	S_NO_YIELD,
 	S_PRELOAD,
 	S_PRELOAD_MARGIN,
 	S_PROGRESS,

@@ -24,6 +24,7 @@ static const struct cmd_option options[] = {
     {S_SNAPSHOT_BLOCK, NULL},
     {S_IOPRIO, NULL},
     {S_YIELD, NULL},
+    {S_NO_YIELD, NULL},
     {S_PRELOAD, NULL},
     {S_PRELOAD_MARGIN, NULL},
     {S_PROGRESS, NULL},

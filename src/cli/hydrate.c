@@ -59,7 +59,8 @@ struct hydration {
 	struct recorded_set *rec; /* without --attach: the saved recordings */
 	struct run_state *state;  /* --attach: progress for "status" */
 	struct pace pace;
-	bool paced; /* @pace holds something to free */
+	bool paced;	   /* @pace holds something to free */
+	uint64_t fetch_ns; /* median cold first read the probe saw, the fastest target's; 0: none */
 	struct engine_info info;
 	size_t waiting; /* jobs whose priority classes are not read yet */
 };
@@ -150,6 +151,13 @@ static void progress_cb(const struct job *jobs, size_t njobs, uint64_t elapsed_n
 	notify_systemd(status);
 	if (h->state)
 		save_run_state(h, &jobs[0]);
+}
+
+static void look_cb(void *arg)
+{
+	struct hydration *h = arg;
+
+	pace_look(&h->pace);
 }
 
 static unsigned int pace_cb(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
@@ -437,6 +445,8 @@ static void choose_read_modes(struct hydration *h)
 			continue;
 		}
 		h->vs[i].choice = (struct read_choice){true, g->verdict, g->bytes_read, g->tried};
+		if (g->cold_ns && (!h->fetch_ns || g->cold_ns < h->fetch_ns))
+			h->fetch_ns = g->cold_ns;
 		if (rs->read_mode == READ_MODE_TOUCH || g->verdict == GRANULARITY_WHOLE)
 			touch_init(&h->jobs[i].touch, rs->snapshot_block, h->targets[i].align,
 				   granularity_sample_threshold(g));
@@ -455,6 +465,7 @@ static void engine_options(struct hydration *h, struct engine_opts *eo)
 	eo->ioprio = ctl->rs.ioprio;
 	eo->pace_ms = PACE_TICK_MS;
 	eo->pace = pace_cb;
+	eo->look = ctl->rs.yield ? look_cb : NULL;
 	eo->block_size = ctl->rs.block_size;
 	eo->strides = ctl->rs.strides;
 	eo->rate = ctl->rs.rate;
@@ -506,14 +517,8 @@ int hydrate_run(struct hydration *h)
 	if (ctl->rs.yield && !pace_watched(&h->pace) && !ctl->quiet)
 		warn_user("--yield: no target is a block device with statistics in sysfs, "
 			  "not yielding");
-	/* A run that touches starts at full depth: a touch holds one logical block (pace.h). */
-	for (size_t i = 0; i < h->n; i++)
-		if (h->jobs[i].touch.active)
-			pace_start_full(&h->pace);
-	/* The priority phases start at full depth: no ramp while a reader waits (pace.c). */
-	for (size_t i = 0; i < h->n && h->pace.auto_depth; i++)
-		if (h->jobs[i].window)
-			h->pace.depth = h->pace.max_depth;
+	/* The probe's lone cold reads took the unloaded fetch latency: auto depth starts on it. */
+	pace_hint_latency(&h->pace, h->fetch_ns);
 	engine_options(h, &eo);
 	rc = engine_run(h->jobs, h->n, &eo, &h->info);
 	/* A detach stops the unit (BindsTo=) by a SIGTERM that can beat any failed read. */
@@ -566,6 +571,7 @@ static void report_run(struct hydration *h, int status)
 			report_summary(stderr, &h->plan, i, &h->jobs[i]);
 			loader_report(stderr, h->targets[i].path, &h->vs[i].loader);
 		}
+		report_pace(stderr, &h->pace);
 		if (h->info.interrupted)
 			warn_user("interrupted: in-flight reads drained, stopping");
 	}

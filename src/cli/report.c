@@ -259,11 +259,22 @@ static void json_pace(FILE *f, const struct run_settings *rs, const struct pace 
 	size_t i;
 
 	fprintf(f, ",\"queue_depth_auto\":%s,\"queue_depth_max\":%u,\"depth_changes\":%u,"
-		"\"latency_ms\":%.3f,\"last_throughput_mib_s\":%.1f,\"ioprio\":\"%s\",\"yield\":",
+		"\"latency_ms\":%.3f,\"last_throughput_mib_s\":%.1f,\"ioprio\":\"%s\",",
 		pace->auto_depth ? "true" : "false", pace->max_depth,
 		pace->auto_depth ? pace->ad.changes : 0,
 		pace->reads ? (double)pace->lat_sum / (double)pace->reads / 1e6 : 0.0,
 		pace->rate / MIB, ioprio_name(rs->ioprio, prio, sizeof(prio)));
+	if (pace->auto_depth) {
+		const struct autodepth *ad = &pace->ad;
+
+		fprintf(f, "\"auto_depth\":{\"held\":%u,\"why\":\"%s\",\"served\":%u,"
+			"\"unloaded_latency_ms\":%.3f,\"held_latency_ms\":%.3f},",
+			autodepth_chosen(ad), autodepth_why_name(ad->why), autodepth_served(ad),
+			ad->lat_floor / 1e6, ad->lat_hold / 1e6);
+	} else {
+		fputs("\"auto_depth\":null,", f);
+	}
+	fputs("\"yield\":", f);
 	if (pace->yield) {
 		unsigned int events = 0;
 		uint64_t ns = 0, others = 0;
@@ -285,6 +296,24 @@ static void json_pace(FILE *f, const struct run_settings *rs, const struct pace 
 			pace->limited ? "true" : "false");
 	else
 		fputs("null", f);
+}
+
+void report_pace(FILE *f, const struct pace *pace)
+{
+	const struct autodepth *ad = &pace->ad;
+	uint64_t ns = 0;
+	size_t i;
+
+	if (pace->auto_depth && ad->lat_floor > 0)
+		fprintf(f,
+			"blkhydrate: auto depth held %u (%s): reads took %.1f ms unloaded, "
+			"%.1f ms at that depth; the volume serves about %u at once\n",
+			autodepth_chosen(ad), autodepth_why_name(ad->why), ad->lat_floor / 1e6,
+			ad->lat_hold / 1e6, autodepth_served(ad));
+	for (i = 0; pace->yield && i < pace->ntargets; i++)
+		ns += pace->yields[i].yielded_ns;
+	if (ns)
+		fprintf(f, "blkhydrate: made room for other readers for %.2f s\n", secs(ns));
 }
 
 void report_json(FILE *f, const struct job *jobs, size_t njobs, const struct plan *plan,

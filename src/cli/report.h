@@ -49,6 +49,8 @@ void report_priority_done(FILE *f, const struct plan *plan, size_t t, const stru
 
 /* One human line per job. */
 void report_summary(FILE *f, const struct plan *plan, size_t t, const struct job *j);
+/* The depth auto depth held and why, and the time spent making room for others. */
+void report_pace(FILE *f, const struct pace *pace);
 
 /* One line per unreadable range of @j, the first @max of them. */
 void report_bad_ranges(FILE *f, const struct job *j, size_t max);

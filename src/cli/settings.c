@@ -246,7 +246,9 @@ static const struct setting settings[S_COUNT] = {
 		  "I/O priority of the reads: idle, be[:0-7] or\n"
 		  "rt[:0-7] (default " DEFAULT_IOPRIO ")"},
     [S_YIELD] = {"yield", 0, true, NULL, NULL, "yes", set_yield,
-		 "slow down while others use the device"},
+		 "make room for others' reads of the device (default)"},
+    [S_NO_YIELD] = {"no-yield", 0, false, NULL, NULL, "no", set_yield,
+		    "keep the depth whoever else reads the device"},
     [S_PRELOAD] = {"preload", 0, true, NULL, NULL, "yes", set_preload,
 		   "once a priority file is warm, read it into the\n"
 		   "page cache too (while memory leaves the margin)"},
@@ -426,6 +428,7 @@ static void set_defaults(struct ctl *ctl)
 	const char *env, *why;
 
 	ctl->rs.queue_depth = QUEUE_DEPTH_AUTO;
+	ctl->rs.yield = true;
 	ioprio_parse(DEFAULT_IOPRIO, &ctl->rs.ioprio, &why);
 	ctl->rs.block_size = DEFAULT_BLOCK_SIZE;
 	ctl->rs.strides = DEFAULT_STRIDES;

@@ -1,11 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Description: --yield on the lazy-volume simulator. Alone on the device,
-# hydrate never yields. With a competing reader (dd on the same device for
-# about two seconds), hydrate sees reads that are not its own in the device's
-# sysfs statistics, drops to one read in flight while they go on, and resumes
-# when they stop: it yielded, for less than the whole run, and still read
-# everything.
+# Description: yielding to the device's other readers, on the lazy-volume
+# simulator. Alone on the device, hydrate never yields. With a fixed depth
+# and a competing reader (dd on the same device for about two seconds),
+# hydrate sees reads that are not its own in the device's sysfs statistics,
+# drops to one read in flight while they go on, and resumes when they stop:
+# it yielded, for less than the whole run, and still read everything. With
+# the default (auto depth, yielding on) and a foreign QD1 reader of 4 KiB
+# (fio) on a volume that serves 16 fetches' worth at once: while it reads,
+# the fetches in flight (the simulator's record, theirs included) stay at
+# about the 16 served (one fewer of ours, and theirs); a second after it stopped
+# the depth is back above the knee; with --no-yield it never dropped.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$top_srcdir/tests/lib/simvol.sh"
 why=$(simvol_need) || skip_all "$why"
@@ -54,6 +59,67 @@ ok "busy: the progress line said so" grep -q 'yielding to other I/O' "$tmp/err"
 is "busy: complete all the same" "$(json_get "$tmp/busy.json" complete)" true
 is "busy: every chunk warm" "$(simvol_stat warm)" "$(simvol_stat chunks)"
 simvol_stop
+
+# most_inflight FROM_US TO_US: the most fetches the simulator had in flight
+# at once between two of its clock's times (every fetch counts, theirs too).
+most_inflight() {
+	simvol_chunks | awk -v a="$1" -v b="$2" '{ s = $3; e = $4
+		if (e <= a || s >= b) next
+		if (s < a) s = a; if (e > b) e = b
+		t[++n] = s " 1"; t[++n] = e " -1" }
+		END { for (i = 1; i <= n; i++) print t[i] }' |
+		sort -k1,1n -k2,2n | awk '{ c += $2; if (c > m) m = c } END { print m + 0 }'
+}
+
+# auto_run NAME [OPTIONS]: the default hydrate beside fio's QD1 random reader
+# for 2.5 s; sets during and after: the most fetches in flight while it read
+# (from a second in: what was asked before it began has drained) and from a
+# second and a half after it stopped.
+auto_run() {
+	local name=$1 t0 t1 end
+
+	shift
+	simvol_start "$img2" --latency 40 --concurrency 128 --bandwidth 200M ||
+		skip_all "cannot start the simulator"
+	t0=$(simvol_stat elapsed_us)
+	fio --name=foreign --filename="$SIMVOL_DEV" --rw=randread --bs=4k --iodepth=1 \
+		--ioengine=psync --direct=1 --readonly --time_based --runtime=2.5 \
+		--output-format=terse >/dev/null 2>&1 &
+	competitor=$!
+	"$BLKHYDRATE" hydrate --json --progress=never "$@" "$SIMVOL_DEV" \
+		>"$tmp/$name.json" 2>"$tmp/$name.err"
+	is "$name: hydrate exits 0" "$?" 0
+	wait "$competitor"
+	competitor=
+	end=$(simvol_stat elapsed_us)
+	t1=$((t0 + 2500000))
+	during=$(most_inflight $((t0 + 1000000)) "$t1")
+	after=$(most_inflight $((t1 + 1500000)) $((end - 300000)))
+	diag "$name: $(grep -o '"auto_depth":{[^}]*}' "$tmp/$name.json"), yield: $(json_yield_raw "$tmp/$name.json");" \
+		"fetches in flight: $during while fio read, $after after"
+	is "$name: every chunk warm" "$(simvol_stat warm)" "$(simvol_stat chunks)"
+	simvol_stop
+}
+
+json_yield_raw() {
+	grep -o '"yield":\({[^}]*}\|null\)' "$1"
+}
+
+need_tools fio
+img2=$tmp/vol2.img
+head -c $((1 << 30)) /dev/zero | tr '\0' 'a' >"$img2"
+auto_run default
+ok "default: yielded once the QD1 reader read" [ "$(json_yield "$tmp/default.json" events)" -ge 1 ]
+# One fewer of ours than the 16 served and theirs: 16; one more for the
+# served estimate's noise (the reads a second x the unloaded latency). Not
+# cutting gives the held depth, a tenth over the knee, and theirs: 19 or more.
+ok "default: at most 17 in flight while it read ($during; the volume serves 16)" [ "$during" -le 17 ]
+ok "default: above the knee again after it stopped ($after)" [ "$after" -ge 18 ]
+ok "default: the summary says how long it made room" \
+	grep -q 'made room for other readers for [0-9.]* s' "$tmp/default.err"
+auto_run no-yield --no-yield
+is "--no-yield: nothing watched" "$(json_yield_raw "$tmp/no-yield.json")" '"yield":null'
+ok "--no-yield: more than 16 in flight while it read ($during)" [ "$during" -ge 18 ]
 
 "$BLKHYDRATE" hydrate --yield --progress=never "$img" >/dev/null 2>"$tmp/err"
 is "a file: hydrate exits 0" "$?" 0

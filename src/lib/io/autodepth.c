@@ -2,29 +2,45 @@
 /*
  * The auto queue depth controller. A cold cloud volume answers each read
  * after milliseconds, and serves a limited number of fetches at once: below
- * that number (the knee) throughput grows with the depth, above it only the
- * latency does. So: double while a window's throughput rises by more than
- * AD_GAIN (four times while it grows in step); at the first window that does
- * not, hold a quarter more than the shallowest depth tried whose throughput
- * came within AD_HOLD_KEEP of the best, or, when it holds the rate just as
- * well, the shallower depth Little's law gives from the lowest latency seen
- * (on its own it can guess too shallow: latency also grows in the host's own
- * queues before the volume's knee). Then hold, and every AD_HOLD_WINDOWS windows try a little deeper and a
- * little shallower: a volume's speed changes as it warms.
+ * that number (the knee) throughput grows with the depth and a read takes
+ * the unloaded fetch latency; above it only the latency grows, and every
+ * other reader of the volume waits behind our queue. Little's law ties the
+ * three: reads in flight = reads per second x latency.
+ *
+ * So: grow (four times while throughput grows in step, else twice) while a
+ * window's mean latency stays within AD_QUEUED of the lowest seen (or the
+ * probe's lone cold reads). Once reads wait longer, the depth that serves
+ * the rate at the unloaded latency is the knee: jump there, then walk down
+ * by a fifth while the rate stays within AD_HOLD_KEEP of the best, and hold
+ * the last that did. A volume that stops paying for depth before its latency
+ * rises (a host-side limit) holds the shallowest depth that got nearly the
+ * best, as does a device that says it is at its limit. While holding, every
+ * AD_HOLD_WINDOWS windows try a little deeper (or, when reads wait, the knee
+ * again): a volume's speed changes as it warms.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "io/autodepth.h"
 
 #define AD_WINDOW_MIN_NS 150000000ULL	/* a window lasts at least this... */
-#define AD_GROW_WINDOW_MIN_NS 100000000ULL	/* ...or this while growing: be quick */
+#define AD_GROW_WINDOW_MIN_NS 50000000ULL	/* ...or this while growing, */
+#define AD_WALK_WINDOW_MIN_NS 100000000ULL	/* ...or this while walking down */
 #define AD_WINDOW_MAX_NS 3000000000ULL	/* ...and is judged after this even if thin */
+#define AD_MIN_READS 8			/* a window holds this many reads, and one turnover */
+#define AD_MIN_FETCHES 4		/* fewer fetches than this in a window: judged by all reads */
+#define AD_COLD_NS 1000000.0		/* a fetch takes longer, until the unloaded latency is known */
+#define AD_COLD_MIN_NS 500000.0		/* ...and never less: nothing comes from a snapshot faster */
+#define AD_QUEUED 1.25			/* mean latency over the unloaded one: reads wait */
 #define AD_GAIN 1.10			/* a rise smaller than 10% is noise */
 #define AD_HOLD_KEEP 0.95		/* a shallower depth may lose 5% */
-#define AD_HEADROOM 1.25		/* held above the shallowest good depth */
+#define AD_HEADROOM 1.25		/* held above the shallowest good depth (plateau) */
+#define AD_LITTLE_HEADROOM 1.10		/* Little's law's depth, and a tenth for variance */
+#define AD_STEP_DOWN 0.8		/* walking down: a fifth at a time */
 #define AD_LINEAR 1.7			/* doubling gave this much: still far below the knee */
-#define AD_HOLD_WINDOWS 40		/* windows between probes */
-#define AD_DRIFT 0.30			/* a held rate moving this much means re-probe soon: */
+#define AD_HOLD_WINDOWS 20		/* windows between re-checks */
+#define AD_DRIFT 0.30			/* a held rate moving this much means re-check soon: */
 #define AD_DRIFT_WINDOWS 4		/* after this many windows */
 
 /* Rounding up and down without libm: depths are small positive numbers. */
@@ -40,44 +56,69 @@ static double down(double x)
 	return (double)(unsigned long)x;
 }
 
+/* Within [min, max], and below a depth where the device said it was at its limit. */
 static unsigned int clamp(const struct autodepth *ad, double d)
 {
+	unsigned int max = ad->max;
+
+	if (ad->limit_depth && ad->limit_depth - 1 < max)
+		max = ad->limit_depth > ad->min ? ad->limit_depth - 1 : ad->min;
 	if (d < ad->min)
 		return ad->min;
-	if (d > ad->max)
-		return ad->max;
+	if (d > max)
+		return max;
 	return (unsigned int)d;
+}
+
+static void window_reset(struct autodepth *ad)
+{
+	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = ad->w_inflight = 0;
+	ad->w_limited = false;
+	memset(&ad->w_hist, 0, sizeof(ad->w_hist));
 }
 
 static void set_depth(struct autodepth *ad, unsigned int d)
 {
 	unsigned int was = ad->depth;
 
-	if (d != was) {
-		ad->depth = d;
-		ad->changes++;
-		autodepth_settle(ad);
-		/* After a cut, the deeper queue drains first, at its old latency: not judged. */
-		if (was > d)
-			ad->settle_reads = was;
-	}
+	if (d == was)
+		return;
+	ad->depth = d;
+	ad->changes++;
+	autodepth_settle(ad);
+	/* The reads from before the change saw the old queue: not judged. */
+	ad->settle_reads = was;
 }
 
 void autodepth_init(struct autodepth *ad, unsigned int min, unsigned int max,
 		    unsigned int start)
 {
-	*ad = (struct autodepth){ .min = min ? min : 1, .max = max };
+	*ad = (struct autodepth){.min = min ? min : 1, .max = max};
 	if (ad->max < ad->min)
 		ad->max = ad->min;
 	ad->depth = clamp(ad, start);
 	ad->state = AD_GROW;
+	ad->why = AD_WHY_START;
 }
 
-static void hold(struct autodepth *ad, unsigned int d, double rate)
+void autodepth_hint_latency(struct autodepth *ad, uint64_t ns)
 {
+	if (ns && (!ad->lat_floor || (double)ns < ad->lat_floor))
+		ad->lat_floor = (double)ns;
+}
+
+static void hold(struct autodepth *ad, unsigned int d, double rate, enum ad_why why)
+{
+	/* A re-check that comes back to the same depth changes nothing, the reason neither. */
+	if (why == AD_WHY_RECHECK && d == ad->depth_held)
+		why = ad->held_why;
 	ad->state = AD_HOLD;
+	ad->why = ad->held_why = why;
+	ad->depth_held = d;
 	ad->hold_rate = rate;
+	ad->lat_hold = ad->lat;
 	ad->hold_left = AD_HOLD_WINDOWS;
+	ad->descending = false;
 	set_depth(ad, d);
 }
 
@@ -90,15 +131,23 @@ static void tried(struct autodepth *ad, unsigned int d, double rate)
 	}
 }
 
-/* The shallowest depth tried that came within AD_HOLD_KEEP of the best rate. */
-static unsigned int shallowest_good(const struct autodepth *ad, double *rate)
+static double best_tried(const struct autodepth *ad)
 {
 	double best = 0;
-	unsigned int i, d = ad->depth;
+	unsigned int i;
 
 	for (i = 0; i < ad->ntried; i++)
 		if (ad->tried_rate[i] > best)
 			best = ad->tried_rate[i];
+	return best;
+}
+
+/* The shallowest depth tried that came within AD_HOLD_KEEP of the best rate. */
+static unsigned int shallowest_good(const struct autodepth *ad, double *rate)
+{
+	double best = best_tried(ad);
+	unsigned int i, d = ad->depth;
+
 	for (i = 0; i < ad->ntried; i++)
 		if (ad->tried_rate[i] >= best * AD_HOLD_KEEP && ad->tried_depth[i] <= d) {
 			d = ad->tried_depth[i];
@@ -107,20 +156,64 @@ static unsigned int shallowest_good(const struct autodepth *ad, double *rate)
 	return d;
 }
 
-/* Little's law: the depth that sustains @rate at the lowest latency seen, with headroom. */
-static unsigned int knee(const struct autodepth *ad, double rate)
+/* Fetches wait: the window's mean fetch latency is past the unloaded one. */
+static bool queued(const struct autodepth *ad)
 {
-	double bytes_per_read = ad->w_reads ? (double)ad->w_bytes / (double)ad->w_reads : 0;
-
-	if (!ad->lat_floor || bytes_per_read <= 0)
-		return ad->max;
-	return clamp(ad, up(rate / bytes_per_read * ad->lat_floor / 1e9 * AD_HEADROOM));
+	return ad->fetches && ad->lat_floor > 0 && ad->lat > ad->lat_floor * AD_QUEUED;
 }
 
-/* Go deeper: four times while throughput grows in step with the depth, else twice. */
+/*
+ * Little's law: the depth that sustains the window's fetches at the unloaded
+ * latency, plus its other reads in flight, with headroom; scaled to @rate
+ * when that is another window's (the best seen).
+ */
+static unsigned int little(const struct autodepth *ad, double rate)
+{
+	double n;
+
+	if (!ad->fetches || !ad->lat_floor || ad->work <= 0)
+		return ad->max;
+	n = ad->fetch_rate * ad->lat_floor / 1e9 + ad->others_inflight;
+	return clamp(ad, up(n * rate / ad->work * AD_LITTLE_HEADROOM));
+}
+
+/*
+ * Try @d against @rate, the best seen at @from; walking on down while it
+ * holds when @walk.
+ */
+static void probe_down(struct autodepth *ad, unsigned int from, unsigned int d, double rate,
+		       bool walk, enum ad_why why)
+{
+	ad->state = AD_PROBE_DOWN;
+	ad->why = why;
+	ad->base_rate = rate;
+	ad->base_depth = from;
+	ad->good_depth = from;
+	ad->good_rate = rate;
+	ad->descending = walk;
+	set_depth(ad, d);
+}
+
+/* Reads began to wait at this depth: go to Little's law's depth and walk down from there. */
+static void knee_cut(struct autodepth *ad, double rate, enum ad_why why)
+{
+	double best = best_tried(ad) > rate ? best_tried(ad) : rate;
+	unsigned int k = little(ad, best);
+
+	if (k < ad->depth)
+		probe_down(ad, ad->depth, k, best, true, why);
+	else
+		hold(ad, ad->depth, rate, why);
+}
+
+/*
+ * Go deeper: four times while reads take the unloaded latency or throughput
+ * grows in step with the depth, else twice.
+ */
 static void grow(struct autodepth *ad, unsigned int d, double rate)
 {
-	bool linear = ad->base_depth && rate >= ad->base_rate * AD_LINEAR;
+	bool linear = (ad->fetches && ad->lat_floor > 0 && !queued(ad)) ||
+		      (ad->base_depth && rate >= ad->base_rate * AD_LINEAR);
 
 	ad->state = AD_GROW;
 	ad->base_rate = rate;
@@ -129,71 +222,104 @@ static void grow(struct autodepth *ad, unsigned int d, double rate)
 	set_depth(ad, clamp(ad, (linear ? 4.0 : 2.0) * d));
 }
 
-/* Growing: double while the rate rises, then hold the knee (or try Little's law's). */
-static void judge_grow(struct autodepth *ad, double rate, bool limited)
+/* Deeper stopped paying before reads waited: the shallowest good depth, and a quarter. */
+static void plateau(struct autodepth *ad, double rate, bool limited)
 {
-	unsigned int d = ad->depth, k, little;
+	unsigned int d = ad->depth, k;
 
-	if (!ad->base_depth || (rate > ad->base_rate * AD_GAIN && !limited)) {
-		if (d < ad->max && !limited) {
-			grow(ad, d, rate);
-			return;
-		}
-		hold(ad, d, rate);
-		return;
-	}
-	/*
-	 * No longer rising: hold the shallowest depth that got (nearly) the
-	 * best, and a quarter more, so that the volume never waits for our
-	 * next read between a completion and the submission that follows.
-	 */
 	tried(ad, d, rate);
 	k = clamp(ad, up(shallowest_good(ad, &rate) * AD_HEADROOM));
 	if (k > d)
 		k = d;
 	if (limited && k > ad->base_depth)
 		k = ad->base_depth;
-	hold(ad, k, rate);
-	/*
-	 * The doublings only bracket the knee. Little's law places it
-	 * inside: the rate times the lowest latency seen. Try that at once,
-	 * as a probe: kept if it holds the rate, which it does not when the
-	 * latency grew in the host before the volume's knee.
-	 */
-	little = knee(ad, rate);
-	if (little < k) {
-		ad->base_rate = rate;
-		ad->base_depth = k;
-		ad->state = AD_PROBE_DOWN;
-		set_depth(ad, little);
+	hold(ad, k, rate, limited ? AD_WHY_LIMITED : AD_WHY_PLATEAU);
+	/* The doublings only bracket the knee; Little's law may place it inside. */
+	if (little(ad, rate) < k)
+		knee_cut(ad, rate, ad->why);
+}
+
+static void judge_grow(struct autodepth *ad, double rate, bool limited)
+{
+	unsigned int d = ad->depth;
+
+	if (queued(ad)) {
+		tried(ad, d, rate);
+		knee_cut(ad, rate, AD_WHY_LATENCY);
+	} else if (ad->base_depth && (limited || rate <= ad->base_rate * AD_GAIN)) {
+		plateau(ad, rate, limited);
+	} else if (limited) {
+		hold(ad, d, rate, AD_WHY_LIMITED);
+	} else if (d >= ad->max) {
+		hold(ad, d, rate, AD_WHY_MAX);
+	} else {
+		grow(ad, d, rate);
 	}
 }
 
-/* Holding: follow the rate, and now and then try a depth either side. */
+/* Holding: follow the rate, and now and then re-check the knee. */
 static void judge_hold(struct autodepth *ad, double rate, bool limited)
 {
 	unsigned int d = ad->depth;
 
 	ad->hold_rate = 0.75 * ad->hold_rate + 0.25 * rate;
+	ad->lat_hold = 0.75 * ad->lat_hold + 0.25 * ad->lat;
 	if (ad->hold_left)
 		ad->hold_left--;
-	/* A rate far off the held one: probe soon, not at once (one window is noisy). */
+	/* A rate far off the held one: re-check soon, not at once (one window is noisy). */
 	if ((rate > ad->hold_rate * (1 + AD_DRIFT) || rate < ad->hold_rate * (1 - AD_DRIFT)) &&
 	    ad->hold_left > AD_DRIFT_WINDOWS)
 		ad->hold_left = AD_DRIFT_WINDOWS;
 	if (ad->hold_left)
 		return;
-	ad->base_rate = ad->hold_rate;
-	ad->base_depth = d;
-	if (d < ad->max && !limited) {
+	ad->ntried = 0;
+	tried(ad, d, ad->hold_rate);
+	if (queued(ad) && little(ad, ad->hold_rate) < d) {
+		knee_cut(ad, ad->hold_rate, AD_WHY_RECHECK);
+	} else if (d < ad->max && !limited && !queued(ad)) {
 		ad->state = AD_PROBE_UP;
-		set_depth(ad, clamp(ad, up(d * 1.5)));
+		ad->base_rate = ad->hold_rate;
+		ad->base_depth = d;
+		set_depth(ad, clamp(ad, up(d * AD_HEADROOM)));
 	} else if (d > ad->min) {
-		ad->state = AD_PROBE_DOWN;
-		set_depth(ad, clamp(ad, down(d * 0.75)));
+		probe_down(ad, d, clamp(ad, down(d * AD_STEP_DOWN)), ad->hold_rate, true,
+			   AD_WHY_RECHECK);
 	} else {
-		hold(ad, d, rate);
+		hold(ad, d, rate, AD_WHY_MIN);
 	}
+}
+
+static void judge_probe_down(struct autodepth *ad, double rate)
+{
+	unsigned int d = ad->depth, next;
+
+	if (rate < ad->base_rate * AD_HOLD_KEEP) {
+		/*
+		 * Too shallow: back to the last depth that kept the rate, and
+		 * after a walk a tenth more (at least one): at the very knee
+		 * the volume waits for our next read between a completion and
+		 * the submission that follows.
+		 */
+		next = ad->good_depth;
+		if (ad->descending && next < ad->base_depth)
+			next = clamp(ad, up(next * AD_LITTLE_HEADROOM) > next + 1
+					     ? up(next * AD_LITTLE_HEADROOM)
+					     : next + 1);
+		if (next > ad->base_depth)
+			next = ad->base_depth;
+		hold(ad, next, ad->good_rate, ad->why);
+		return;
+	}
+	ad->good_depth = d;
+	ad->good_rate = rate;
+	next = clamp(ad, down(d * AD_STEP_DOWN));
+	if (next >= d && d > ad->min)
+		next = d - 1;
+	if (ad->descending && next < d) {
+		set_depth(ad, next);
+		return;
+	}
+	hold(ad, d, rate, d <= ad->min ? AD_WHY_MIN : ad->why);
 }
 
 /* Judge one full window. */
@@ -209,25 +335,84 @@ static void judge(struct autodepth *ad, double rate, bool limited)
 		judge_hold(ad, rate, limited);
 		break;
 	case AD_PROBE_UP:
-		if (rate > ad->base_rate * AD_GAIN && !limited) {
+		if (rate > ad->base_rate * AD_GAIN && !limited && !queued(ad)) {
 			/* Deeper pays again: grow from here. */
 			ad->ntried = 0;
 			tried(ad, ad->base_depth, ad->base_rate);
 			grow(ad, d, rate);
 		} else if (ad->base_depth > ad->min) {
-			ad->state = AD_PROBE_DOWN;
-			set_depth(ad, clamp(ad, down(ad->base_depth * 0.75)));
+			/* Deeper does not pay: does shallower keep the rate? */
+			probe_down(ad, ad->base_depth,
+				   clamp(ad, down(ad->base_depth * AD_STEP_DOWN)), ad->base_rate,
+				   true, AD_WHY_RECHECK);
 		} else {
-			hold(ad, ad->base_depth, ad->base_rate);
+			hold(ad, ad->base_depth, ad->base_rate, AD_WHY_RECHECK);
 		}
 		break;
 	case AD_PROBE_DOWN:
-		if (rate >= ad->base_rate * AD_HOLD_KEEP)
-			hold(ad, d, rate);
-		else
-			hold(ad, ad->base_depth, ad->base_rate);
+		judge_probe_down(ad, rate);
 		break;
 	}
+}
+
+/*
+ * Tell the window's fetches from its other reads (holes, warm blocks): reads
+ * slower than a third of the unloaded latency. Enough of them: their mean is
+ * the window's latency; too few: all reads' mean, and no knee is judged.
+ */
+static void split_fetches(struct autodepth *ad)
+{
+	double cut = ad->lat_floor ? ad->lat_floor / 3 : AD_COLD_NS;
+	unsigned int k, from = lat_bin((uint64_t)(cut > AD_COLD_MIN_NS ? cut : AD_COLD_MIN_NS));
+	uint64_t n = 0, ns = 0;
+
+	for (k = from; k < LAT_BINS; k++) {
+		n += ad->w_hist.n[k];
+		ns += ad->w_hist.ns[k];
+	}
+	ad->fetches = n >= AD_MIN_FETCHES;
+	ad->fetch_rate = (double)n * 1e9 / (double)ad->w_ns;
+	ad->others_inflight = (double)(ad->w_lat > ns ? ad->w_lat - ns : 0) / (double)ad->w_ns;
+	if (ad->fetches)
+		ad->lat = (double)ns / (double)n;
+}
+
+/*
+ * What a window got done, as the decisions compare it: the volume's fetches
+ * when it had them (holes in between cost the volume nothing, and how many
+ * a window met says nothing of the depth), else every read, by Little's law
+ * (reads in flight over latency, averaged over every instant and every read:
+ * counting completions depends on where the window's edges fall among the
+ * volume's bursts) unless the count is lower (while a queue builds, the reads
+ * that complete were asked before it did and are faster than those in flight).
+ */
+static double work(struct autodepth *ad)
+{
+	double little_rate;
+
+	ad->work = ad->rate;
+	if (ad->fetches) {
+		ad->work = ad->fetch_rate * ad->bytes_per_read;
+	} else if (ad->w_inflight && ad->lat > 0) {
+		little_rate = (double)ad->w_inflight / (double)ad->w_ns / ad->lat * 1e9 *
+			      ad->bytes_per_read;
+		if (little_rate < ad->rate)
+			ad->work = little_rate;
+	}
+	return ad->work;
+}
+
+/* A window is judged once long enough and one turnover of reads (or long enough alone). */
+static bool window_full(const struct autodepth *ad)
+{
+	uint64_t min_ns = ad->state == AD_GROW ? AD_GROW_WINDOW_MIN_NS
+			  : ad->descending   ? AD_WALK_WINDOW_MIN_NS
+					     : AD_WINDOW_MIN_NS;
+	uint64_t reads = ad->depth > AD_MIN_READS ? ad->depth : AD_MIN_READS;
+
+	if (ad->w_ns < min_ns || !ad->w_reads)
+		return false;
+	return ad->w_reads >= reads || ad->w_ns >= AD_WINDOW_MAX_NS;
 }
 
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
@@ -244,38 +429,46 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 	ad->w_lat += s->lat_ns;
 	ad->w_inflight += s->inflight_ns;
 	ad->w_limited = ad->w_limited || s->limited;
-	if (ad->w_ns < (ad->state == AD_GROW ? AD_GROW_WINDOW_MIN_NS : AD_WINDOW_MIN_NS) ||
-	    !ad->w_reads)
-		return ad->depth;
-	if (ad->w_reads < 2ULL * ad->depth && ad->w_ns < AD_WINDOW_MAX_NS)
+	for (unsigned int k = 0; k < LAT_BINS; k++) {
+		ad->w_hist.n[k] += s->hist.n[k];
+		ad->w_hist.ns[k] += s->hist.ns[k];
+	}
+	if (!window_full(ad))
 		return ad->depth;
 
-	rate = (double)ad->w_bytes * 1e9 / (double)ad->w_ns;
+	ad->rate = (double)ad->w_bytes * 1e9 / (double)ad->w_ns;
 	ad->lat = (double)ad->w_lat / (double)ad->w_reads;
-	/*
-	 * Little's law: throughput is reads in flight over latency. Both are
-	 * averaged over every read and every instant of the window, where
-	 * counting completions in it depends on where the window's edges fall
-	 * among the volume's bursts.
-	 */
-	if (ad->w_inflight && ad->lat > 0)
-		rate = (double)ad->w_inflight / (double)ad->w_ns / ad->lat * 1e9 *
-		       ((double)ad->w_bytes / (double)ad->w_reads);
-	ad->rate = rate;
-	if (!ad->lat_floor || ad->lat < ad->lat_floor)
-		ad->lat_floor = ad->lat;
+	ad->bytes_per_read = (double)ad->w_bytes / (double)ad->w_reads;
 	ad->limited = ad->w_limited;
-	judge(ad, rate, ad->w_limited);
-	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = ad->w_inflight = 0;
-	ad->w_limited = false;
+	if (ad->limited && (!ad->limit_depth || ad->depth < ad->limit_depth))
+		ad->limit_depth = ad->depth;
+	split_fetches(ad);
+	if (ad->fetches && (!ad->lat_floor || ad->lat < ad->lat_floor))
+		ad->lat_floor = ad->lat;
+	rate = work(ad);
+	window_reset(ad);
+	judge(ad, rate, ad->limited);
 	return ad->depth;
 }
 
 void autodepth_settle(struct autodepth *ad)
 {
 	ad->settle_reads = ad->depth;
-	ad->w_ns = ad->w_bytes = ad->w_reads = ad->w_lat = ad->w_inflight = 0;
-	ad->w_limited = false;
+	window_reset(ad);
+}
+
+unsigned int autodepth_resume(struct autodepth *ad)
+{
+	if (ad->state == AD_PROBE_UP || ad->state == AD_PROBE_DOWN) {
+		ad->state = AD_HOLD;
+		ad->depth = ad->base_depth;
+		ad->descending = false;
+		ad->hold_left = AD_HOLD_WINDOWS;
+	} else if (ad->state == AD_GROW && ad->base_depth) {
+		ad->depth = ad->base_depth;
+	}
+	autodepth_settle(ad);
+	return ad->depth;
 }
 
 unsigned int autodepth_chosen(const struct autodepth *ad)
@@ -283,4 +476,27 @@ unsigned int autodepth_chosen(const struct autodepth *ad)
 	if (ad->state == AD_PROBE_UP || ad->state == AD_PROBE_DOWN)
 		return ad->base_depth;
 	return ad->depth;
+}
+
+unsigned int autodepth_served(const struct autodepth *ad)
+{
+	double rate = ad->state == AD_HOLD ? ad->hold_rate : ad->work;
+	double n;
+
+	if (!ad->lat_floor || ad->fetch_rate <= 0 || ad->bytes_per_read <= 0)
+		return 0;
+	n = down(rate / ad->bytes_per_read * ad->lat_floor / 1e9);
+	return n < 1 ? 1 : (unsigned int)n;
+}
+
+const char *autodepth_why_name(enum ad_why why)
+{
+	static const char *const names[] = {
+	    [AD_WHY_START] = "start",	  [AD_WHY_LATENCY] = "latency",
+	    [AD_WHY_PLATEAU] = "plateau", [AD_WHY_LIMITED] = "limited",
+	    [AD_WHY_MAX] = "max",	  [AD_WHY_MIN] = "min",
+	    [AD_WHY_RECHECK] = "recheck",
+	};
+
+	return why < sizeof(names) / sizeof(names[0]) && names[why] ? names[why] : "?";
 }

@@ -197,12 +197,14 @@ static bool block_last(const struct engine *e, const struct slot *sl)
 int engine_complete(struct engine *e, struct slot *sl, int res)
 {
 	struct job *j = sl->job;
+	uint64_t lat;
 	int rc = 0;
 
 	if (res == -EAGAIN || res == -EINTR) {
 		slot_submit(e, sl);
 		return 1;
 	}
+	sl->job->io_bytes += res > 0 ? (uint64_t)res : sl->len - sl->got;
 	if (sl == &e->check) {
 		check_complete(e, sl, res);
 		return 0;
@@ -248,7 +250,9 @@ int engine_complete(struct engine *e, struct slot *sl, int res)
 		window_done(j->window, sl->block);
 	sl->block = NO_BLOCK;
 	e->pace.reads++;
-	e->pace.lat_ns += engine_now_ns() - sl->start_ns;
+	lat = engine_now_ns() - sl->start_ns;
+	e->pace.lat_ns += lat;
+	lat_hist_add(&e->pace.hist, lat);
 	e->free[e->nfree++] = sl->index;
 	return rc;
 }

@@ -61,6 +61,7 @@ static int jobs_init(struct engine *e)
 		rangelist_init(&j->read);
 		j->read_norm = 0;
 		j->guest = 0;
+		j->io_bytes = 0;
 		j->gen = 0;
 		j->wpiece.len = 0;
 		j->wblock = NO_BLOCK;
@@ -225,8 +226,16 @@ static int run_timers(struct engine *e, uint64_t now)
 {
 	const struct engine_opts *opts = e->opts;
 	size_t i;
+	int rc;
 
 	if (e->pace_ns && now >= e->last_pace + e->pace_ns) {
+		if (opts->look) {
+			opts->look(opts->arg);
+			io_uring_get_events(&e->ring);
+			rc = reap(e);
+			if (rc)
+				return rc;
+		}
 		e->pace.ns = now - e->last_pace;
 		e->pace.limit = e->limit;
 		e->limit = opts->pace(&e->pace, e->jobs, e->njobs, opts->arg);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "io/fault.h"
+#include "io/lathist.h"
 #include "io/touch.h"
 #include "base/range.h"
 #include "device/target.h"
@@ -37,6 +38,7 @@ struct job {
 	uint64_t planned;	/* bytes in all phases, clipped to the target size */
 	uint64_t done;		/* bytes read (touched: hydrated) */
 	uint64_t guest;		/* bytes the device returned: touches, samples, full reads */
+	uint64_t io_bytes;	/* bytes the device moved for us, failed reads and checks too */
 	uint64_t failed;	/* bytes whose read failed */
 	unsigned int errors;	/* failed reads */
 	int first_error;	/* negative errno of the first failure, or 0 */
@@ -69,6 +71,7 @@ struct engine_pace {
 	uint64_t reads;		/* reads finished (whole blocks, after any short-read rest) */
 	uint64_t lat_ns;	/* their summed latency, first submission to last completion */
 	uint64_t inflight_ns;	/* reads in flight integrated over time: ns x reads */
+	struct lat_hist hist;	/* their latencies */
 	unsigned int limit;	/* reads allowed in flight during that time */
 };
 
@@ -93,6 +96,12 @@ struct engine_opts {
 			     void *arg);
 	/* Called every save_ms, each job's @read normalized: checkpoints. */
 	void (*save)(const struct job *jobs, size_t njobs, void *arg);
+	/*
+	 * Called right before each pace call, before the engine reaps once
+	 * more: what the device's counters say then is no later than what
+	 * the pace call sees reaped (yielding compares the two).
+	 */
+	void (*look)(void *arg);
 	unsigned int save_ms;
 	/*
 	 * How often a window follows its reader (0: ENGINE_FOLLOW_MS), and a

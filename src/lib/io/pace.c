@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Pace: the engine asks every PACE_TICK_MS how many reads to keep in flight.
- * Yielding wins over everything (one read while the application is busy,
- * and the controller is not fed then: it would learn the application's
- * load, not the volume's); an EBS volume over its limits stops the
+ * Yielding wins over everything (a read fewer than the volume serves at once
+ * while someone else reads, one read with a fixed depth; the controller
+ * is not fed then: it would learn the other reader's load, not the volume's);
+ * an EBS volume over its limits stops the
  * controller from growing; otherwise the controller decides, or the fixed
  * depth stays.
  */
@@ -77,11 +78,12 @@ int pace_init(struct pace *p, unsigned int depth, unsigned int max_depth, bool y
 	return 0;
 }
 
-void pace_start_full(struct pace *p)
+void pace_hint_latency(struct pace *p, uint64_t ns)
 {
-	if (!p->auto_depth)
+	if (!p->auto_depth || !ns)
 		return;
-	autodepth_init(&p->ad, 1, p->max_depth, p->max_depth);
+	autodepth_init(&p->ad, 1, p->max_depth, AUTO_START_DEPTH_HINTED);
+	autodepth_hint_latency(&p->ad, ns);
 	p->depth = p->ad.depth;
 }
 
@@ -117,19 +119,23 @@ uint64_t pace_ebs_exceeded_us(const struct pace *p)
 	return us;
 }
 
+void pace_look(struct pace *p)
+{
+	size_t i;
+
+	for (i = 0; p->yield && i < p->ntargets; i++)
+		if (p->yields[i].fd >= 0)
+			yield_look(&p->yields[i]);
+}
+
 static bool look_yield(struct pace *p, uint64_t ns, const struct job *jobs)
 {
 	bool busy = false;
-	uint64_t bytes;
 	size_t i;
 
-	for (i = 0; i < p->ntargets; i++) {
-		struct yield *y = &p->yields[i];
-
-		if (y->fd < 0 || yield_read(y, &bytes))
-			continue;
-		busy = yield_update(y, ns, bytes, jobs[i].done) || busy;
-	}
+	for (i = 0; i < p->ntargets; i++)
+		if (p->yields[i].fd >= 0)
+			busy = yield_update(&p->yields[i], ns, jobs[i].io_bytes) || busy;
 	return busy;
 }
 
@@ -177,16 +183,18 @@ static void measure(struct pace *p, const struct engine_pace *ep)
 	p->w_ns = p->w_bytes = p->w_reads = p->w_lat = 0;
 }
 
-/* Some job still reads its priority phases through its window. */
-static bool in_windows(const struct job *jobs, size_t njobs)
+/*
+ * Reads to keep while someone else reads: with auto depth, one fewer than the
+ * volume serves at once, so that their cold read finds a fetch free (half the
+ * depth while that is not known yet); with a fixed depth, one.
+ */
+static unsigned int yield_depth(const struct pace *p)
 {
-	size_t i;
+	unsigned int served = p->auto_depth ? autodepth_served(&p->ad) : 0;
 
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].window && jobs[i].phase < jobs[i].window->nphases &&
-		    jobs[i].phase < jobs[i].nphases && !jobs[i].vanished)
-			return true;
-	return false;
+	if (!served)
+		return p->auto_depth ? (autodepth_chosen(&p->ad) + 1) / 2 : 1;
+	return served > 1 ? served - 1 : 1;
 }
 
 unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
@@ -194,6 +202,8 @@ unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, siz
 {
 	struct pace *p = arg;
 	struct ad_sample s;
+
+	(void)njobs;
 	p->now_ns += ep->ns;
 	measure(p, ep);
 	if (p->nebs)
@@ -202,24 +212,17 @@ unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, siz
 		bool was = p->yielding;
 
 		p->yielding = look_yield(p, ep->ns, jobs);
-		if (p->yielding)
-			return 1;
-		if (was && p->auto_depth)
-			autodepth_settle(&p->ad); /* the queue refills: do not judge that */
-	}
-	/*
-	 * The priority phases go at full depth from their first read: a reader
-	 * waits on them, and a ramp costs it the time to learn what the
-	 * volume takes. The controller learns on the rest, from full depth.
-	 */
-	if (p->auto_depth && in_windows(jobs, njobs)) {
-		p->windowed = true;
-		p->depth = p->max_depth;
-		return p->depth;
-	}
-	if (p->auto_depth && p->windowed) {
-		p->windowed = false;
-		autodepth_init(&p->ad, 1, p->max_depth, p->max_depth);
+		if (p->yielding) {
+			p->depth = yield_depth(p);
+			return p->depth;
+		}
+		if (was && p->auto_depth) {
+			/* Back to the last depth judged; the queue refills: not judged. */
+			p->depth = autodepth_resume(&p->ad);
+			return p->depth;
+		}
+		if (was)
+			p->depth = p->max_depth;
 	}
 	if (p->auto_depth) {
 		s = (struct ad_sample){.ns = ep->ns,
@@ -227,7 +230,8 @@ unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, siz
 				       .reads = ep->reads,
 				       .lat_ns = ep->lat_ns,
 				       .inflight_ns = ep->inflight_ns,
-				       .limited = p->limited};
+				       .limited = p->limited,
+				       .hist = ep->hist};
 		p->depth = autodepth_update(&p->ad, &s);
 	}
 	return p->depth;

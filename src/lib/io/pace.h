@@ -2,9 +2,10 @@
 /*
  * The pace of a run: how many reads the engine keeps in flight, tick by
  * tick. The auto depth controller proposes, an EBS volume's own statistics
- * stop it growing past the volume's limits, and --yield holds it to one read
- * while someone else uses the device. Also what progress, the JSON summary and
- * status show: the depth, the throughput and latency measured.
+ * stop it growing past the volume's limits, and yielding holds it below what
+ * the volume serves at once while someone else uses the device. Also what
+ * progress, the JSON summary and status show: the depth, the throughput and
+ * latency measured.
  */
 #ifndef BLKHYDRATE_PACE_H
 #define BLKHYDRATE_PACE_H
@@ -18,7 +19,15 @@
 #include "io/yield.h"
 
 #define PACE_TICK_MS 50
+/*
+ * Auto depth starts low enough that the first reads take the volume's
+ * unloaded latency, unless the probe measured it already: then deeper,
+ * where a wide volume is not kept waiting and a narrow one is flooded for
+ * one window at most (its first reads already show the wait). It grows
+ * within a few fetches either way.
+ */
 #define AUTO_START_DEPTH 4
+#define AUTO_START_DEPTH_HINTED 16
 #define AUTO_MAX_DEPTH 128
 /*
  * Auto depth keeps its buffers (max depth x block size) under this, so that
@@ -35,7 +44,6 @@ struct pace_ebs {
 
 struct pace {
 	bool auto_depth;
-	bool windowed;		/* full depth: a job reads its priority phases */
 	unsigned int depth;	/* reads allowed in flight now */
 	unsigned int max_depth;
 	struct autodepth ad;
@@ -66,11 +74,16 @@ int pace_init(struct pace *p, unsigned int depth, unsigned int max_depth, bool y
 void pace_free(struct pace *p);
 
 /*
- * Auto depth starts at the largest depth instead of ramping up to it (a run
- * that touches: each read holds one logical block, so depth costs no memory,
- * and a ramp costs the start of the run). The controller learns from there.
+ * The volume's unloaded fetch latency, as the probe's lone cold reads
+ * measured it (0: not measured): auto depth starts deeper, knowing it.
  */
-void pace_start_full(struct pace *p);
+void pace_hint_latency(struct pace *p, uint64_t ns);
+
+/*
+ * The engine's look hook: read every watched device's counters, right
+ * before the engine reaps what completed (yield.h says why in that order).
+ */
+void pace_look(struct pace *p);
 
 /* The largest auto depth for @block_size. */
 unsigned int pace_auto_max(uint64_t block_size);

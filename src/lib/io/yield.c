@@ -2,10 +2,10 @@
 /*
  * Watching a block device for other users. /sys/dev/block/MAJ:MIN/stat
  * counts sectors read (field 3) and written (field 7) by everyone; we know
- * how many bytes we read ourselves, so the difference is the application's.
- * Our writes are none: anything written is someone else. Both sides are
- * counted at completion, and we look right after reaping completions, so the
- * difference is not blurred by our own reads in flight.
+ * how many bytes the device moved for us, so the difference is the others'.
+ * Our writes are none: anything written is someone else. A QD1 reader of
+ * 4 KiB moves a few KiB a look, so any such difference counts (yield.h says
+ * how our own completions are kept out of it).
  */
 #include "config.h"
 
@@ -22,11 +22,20 @@
 int yield_open(struct yield *y, dev_t rdev)
 {
 	char path[64];
+	int rc;
 
 	memset(y, 0, sizeof(*y));
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/stat", major(rdev), minor(rdev));
 	y->fd = open(path, O_RDONLY | O_CLOEXEC);
-	return y->fd < 0 ? -errno : 0;
+	if (y->fd < 0)
+		return -errno;
+	rc = yield_look(y);
+	if (rc) {
+		yield_close(y);
+		return rc;
+	}
+	y->base = (int64_t)y->sys_bytes;
+	return 0;
 }
 
 void yield_close(struct yield *y)
@@ -55,22 +64,24 @@ int yield_read(const struct yield *y, uint64_t *bytes)
 	return 0;
 }
 
-bool yield_update(struct yield *y, uint64_t ns, uint64_t sys_bytes, uint64_t ours)
+int yield_look(struct yield *y)
 {
-	uint64_t theirs = 0, dsys, dours;
+	return yield_read(y, &y->sys_bytes);
+}
 
-	if (y->primed) {
-		dsys = sys_bytes > y->sys_bytes ? sys_bytes - y->sys_bytes : 0;
-		dours = ours > y->ours ? ours - y->ours : 0;
-		theirs = dsys > dours ? dsys - dours : 0;
-		y->others += theirs;
-		if (y->busy)
-			y->yielded_ns += ns;
+bool yield_update(struct yield *y, uint64_t ns, uint64_t ours)
+{
+	int64_t theirs = (int64_t)y->sys_bytes - y->base - (int64_t)ours;
+	uint64_t more = 0;
+
+	if (y->busy)
+		y->yielded_ns += ns;
+	if (theirs > y->theirs) {
+		more = (uint64_t)(theirs - y->theirs);
+		y->theirs = theirs;
+		y->others += more;
 	}
-	y->primed = true;
-	y->sys_bytes = sys_bytes;
-	y->ours = ours;
-	if (theirs >= YIELD_BUSY_BYTES) {
+	if (more >= YIELD_BUSY_BYTES) {
 		if (!y->busy)
 			y->events++;
 		y->busy = true;
