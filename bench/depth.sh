@@ -21,8 +21,8 @@
 #
 # started together with one of three readers:
 #
-#   foreign   fio, 4 KiB random reads of the raw device at queue depth 1 for
-#             DEPTH_FOREIGN_S seconds: its p50 and p99 completion latency
+#   foreign   fio, 4 KiB random reads of the raw device at queue depth 1 until
+#             the hydrator ends: its p50 and p99 completion latency
 #   plain     cat of each model file in order: its time, as a multiple of the
 #             model's limit (max(bytes / bandwidth, fetch rounds x latency));
 #             the hydrator's time for the whole volume, as a multiple of the
@@ -53,7 +53,6 @@ DEPTH_SIZE=${DEPTH_SIZE:-1G}
 DEPTH_MODEL=${DEPTH_MODEL:-256M}
 DEPTH_FREE=${DEPTH_FREE:-25}
 DEPTH_RUNS=${DEPTH_RUNS:-5}
-DEPTH_FOREIGN_S=${DEPTH_FOREIGN_S:-4}
 BENCH_CHUNK_SIZE=512K
 BENCH_READAHEAD_KB=${BENCH_READAHEAD_KB:-128}
 if [ -n "${DEPTH_ROWS:-}" ]; then
@@ -81,7 +80,8 @@ d_reader=- d_p50=- d_p99=- d_whole=- d_cpu=- d_rss=- d_warm=-
 foreign_lat() {
 	python3 - "$1" <<'PY' 2>/dev/null || echo "- -"
 import json, sys
-d = json.load(open(sys.argv[1]))["jobs"][0]["read"]["clat_ns"]["percentile"]
+text = open(sys.argv[1]).read()  # stopped by SIGINT, fio says so before its JSON
+d = json.loads(text[text.index("{"):])["jobs"][0]["read"]["clat_ns"]["percentile"]
 print("%.1f %.1f" % (d["50.000000"] / 1e6, d["99.000000"] / 1e6))
 PY
 }
@@ -89,7 +89,7 @@ PY
 # run_one NAME READER HYDRATOR...: one run on a fresh volume; @DEV@ in the
 # hydrator's arguments stands for the device.
 run_one() {
-	local name=$1 reader=$2 base=$work/depth.$1.$2 a wlim
+	local name=$1 reader=$2 base=$work/depth.$1.$2 a wlim hwall fpid
 	local -a cmd=()
 
 	shift 2
@@ -100,10 +100,12 @@ run_one() {
 	timed_bg "$base.h" "${cmd[@]}"
 	case $reader in
 	foreign)
-		timed "$base.r" fio --name=foreign --filename="$SIMVOL_DEV" --rw=randread --bs=4k \
-			--iodepth=1 --ioengine=psync --direct=1 --readonly --time_based \
-			--runtime="$DEPTH_FOREIGN_S" --randseed="$RANDOM" --output-format=json
-		read -r d_p50 d_p99 < <(foreign_lat "$base.r.out")
+		# Until the hydrator ends: its latencies are those of the volume being hydrated.
+		fio --name=foreign --filename="$SIMVOL_DEV" --rw=randread --bs=4k --iodepth=1 \
+			--ioengine=psync --direct=1 --readonly --time_based --runtime=3600 \
+			--randseed="$RANDOM" --output-format=json >"$base.r.out" 2>"$base.r.err" &
+		fpid=$!
+		r_rc=0
 		;;
 	plain)
 		# shellcheck disable=SC2016 # the reader's own script
@@ -119,6 +121,11 @@ run_one() {
 	[ "$r_rc" = 0 ] || fail "depth $name $reader: the reader failed: $(tail -n 2 "$base.r.err" | tr '\n' ' ')"
 	timed_wait "$base.h"
 	[ "$r_rc" = 0 ] || fail "depth $name $reader: $1 exited with status $r_rc"
+	d_cpu=$r_cpu d_rss=$r_rss hwall=$r_wall
+	if [ "$reader" = foreign ]; then
+		kill -INT "$fpid" && wait "$fpid"
+		read -r d_p50 d_p99 < <(foreign_lat "$base.r.out")
+	fi
 	if [ "$name $reader" = "default plain" ] && [ "$d_warm" = - ]; then
 		# The reader's own time on the warm volume, remounted: nothing cached.
 		umount "$prio_mnt" && mount -o ro,noload "$SIMVOL_DEV" "$prio_mnt" &&
@@ -127,8 +134,7 @@ run_one() {
 	fi
 	prio_unmount "$base"
 	read -r _ _ wlim < <(sim_floor "$base.stats")
-	d_whole=$(awk -v h="$r_wall" -v l="$wlim" 'BEGIN { printf "%.3f", h / l }')
-	d_cpu=$r_cpu d_rss=$r_rss
+	d_whole=$(awk -v h="$hwall" -v l="$wlim" 'BEGIN { printf "%.3f", h / l }')
 	[ "$reader" = foreign ] || sim_check_whole "depth $name $reader" "$base.stats" >/dev/null
 }
 

@@ -465,7 +465,7 @@ static void engine_options(struct hydration *h, struct engine_opts *eo)
 	eo->ioprio = ctl->rs.ioprio;
 	eo->pace_ms = PACE_TICK_MS;
 	eo->pace = pace_cb;
-	eo->look = ctl->rs.yield ? look_cb : NULL;
+	eo->look = h->pace.yield ? look_cb : NULL;
 	eo->block_size = ctl->rs.block_size;
 	eo->strides = ctl->rs.strides;
 	eo->rate = ctl->rs.rate;
@@ -510,11 +510,13 @@ int hydrate_run(struct hydration *h)
 
 	start_jobs(h);
 	choose_read_modes(h);
+	/* A depth the user fixed is theirs: yielding cuts it only when asked for. */
 	if (pace_init(&h->pace, ctl->rs.queue_depth, pace_auto_max(ctl->rs.block_size),
-		      ctl->rs.yield, h->targets, h->n))
+		      ctl->rs.yield && (!ctl->rs.queue_depth || ctl->rs.yield_given), h->targets,
+		      h->n))
 		die_oom();
 	h->paced = true;
-	if (ctl->rs.yield && !pace_watched(&h->pace) && !ctl->quiet)
+	if (ctl->rs.yield_given && !pace_watched(&h->pace) && !ctl->quiet)
 		warn_user("--yield: no target is a block device with statistics in sysfs, "
 			  "not yielding");
 	/* The probe's lone cold reads took the unloaded fetch latency: auto depth starts on it. */

@@ -21,7 +21,8 @@ struct run_settings {
 	unsigned int strides;
 	uint64_t rate;
 	uint16_t ioprio;
-	bool yield;
+	bool yield;	  /* make room for other readers: with auto depth, or when given */
+	bool yield_given; /* --yield or yield = yes: with a fixed depth too; warn if it cannot */
 	enum read_mode read_mode;
 	uint64_t snapshot_block;
 };

@@ -76,7 +76,10 @@ static int set_only(struct ctl *ctl, const char *name, const char *value, const 
 
 static int set_yield(struct ctl *ctl, const char *name, const char *value, const char **why)
 {
-	return set_flag(&ctl->rs.yield, value, why);
+	int rc = set_flag(&ctl->rs.yield, value, why);
+
+	ctl->rs.yield_given = !rc && ctl->rs.yield;
+	return rc;
 }
 
 static int set_preload(struct ctl *ctl, const char *name, const char *value, const char **why)

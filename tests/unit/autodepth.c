@@ -133,7 +133,7 @@ int main(void)
 	struct dev dv;
 	unsigned int d, changes, n;
 
-	plan(27);
+	plan(28);
 
 	/* The knee for volumes of 4, 16 and 128 at once, fast and slow fetches. */
 	converges((struct dev){.conc = 4, .lat_ns = 2e6}, 112, 4, 6, "narrow");
@@ -174,6 +174,16 @@ int main(void)
 	ok(ad.why == AD_WHY_LATENCY, "why: reads began to wait (%s)", autodepth_why_name(ad.why));
 	ok(ad.lat_floor > 19e6 && ad.lat_floor < 21e6, "the unloaded latency: %.1f ms",
 	   ad.lat_floor / 1e6);
+
+	/* A pause (yielding) mid-growth: back to the depth judged, not the step not yet judged. */
+	dv = (struct dev){.conc = 128, .lat_ns = 20e6};
+	autodepth_init(&ad, 1, 112, 16);
+	autodepth_hint_latency(&ad, 20000000);
+	while (ad.depth == 16)
+		tick(&ad, &dv, TICK_NS, 0);
+	d = ad.depth;
+	ok(autodepth_resume(&ad) == 16 && ad.settle_reads == 16,
+	   "resumed mid-growth (%u not judged yet): at 16, the refill not judged", d);
 
 	/* A device at its own limit from depth 16: growth stops there. */
 	dv = (struct dev){.conc = 64, .lat_ns = 10e6, .limit_at = 32};

@@ -7,7 +7,8 @@
  * would wait behind the queue). Yielding: while the device's counters (a
  * stand-in stat file) show bytes that are not ours, the depth drops to one
  * fewer than the volume serves at once and comes back a quiet second after;
- * with a fixed depth it drops to one; our own reads never count.
+ * with a fixed depth it drops to one; our own reads never count; a priority
+ * window (the prefetch of the reader of those files) is not cut while read.
  */
 #include "config.h"
 
@@ -96,7 +97,7 @@ int main(void)
 	unsigned int d, cut, back;
 	int fd;
 
-	plan(11);
+	plan(13);
 	memset(&w, 0, sizeof(w));
 	memset(&j, 0, sizeof(j));
 	w.nphases = 1;
@@ -142,6 +143,20 @@ int main(void)
 	   (unsigned long long)p.yields[0].others);
 	ok(p.yields[0].others == 42 * 8192ULL, "others' bytes counted exactly (%llu)",
 	   (unsigned long long)p.yields[0].others);
+	pace_free(&p);
+
+	/* A priority window is the reader's prefetch: not cut while it is read, cut after. */
+	watched(&p, &j, 0, fd);
+	j.window = &w;
+	j.nphases = 2;
+	run(&p, &j, 60, 0);
+	d = p.depth;
+	cut = run(&p, &j, 10, 131072);
+	ok(!p.yielding && cut >= d && p.yields[0].yielded_ns == 0,
+	   "the model's reader while its window is read: not cut (%u, then %u)", d, cut);
+	j.phase = 1;
+	cut = run(&p, &j, 2, 131072);
+	ok(p.yielding && cut == CONC - 1, "the window read, the reader goes on: cut to %u", cut);
 	pace_free(&p);
 
 	watched(&p, &j, 24, fd);

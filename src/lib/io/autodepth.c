@@ -7,9 +7,8 @@
  * other reader of the volume waits behind our queue. Little's law ties the
  * three: reads in flight = reads per second x latency.
  *
- * So: grow (four times while throughput grows in step, else twice) while a
- * window's mean latency stays within AD_QUEUED of the lowest seen (or the
- * probe's lone cold reads). Once reads wait longer, the depth that serves
+ * So: double while a window's mean latency stays within AD_QUEUED of the
+ * lowest seen (or the probe's lone cold reads). Once reads wait longer, the depth that serves
  * the rate at the unloaded latency is the knee: jump there, then walk down
  * by a fifth while the rate stays within AD_HOLD_KEEP of the best, and hold
  * the last that did. A volume that stops paying for depth before its latency
@@ -38,7 +37,6 @@
 #define AD_HEADROOM 1.25		/* held above the shallowest good depth (plateau) */
 #define AD_LITTLE_HEADROOM 1.10		/* Little's law's depth, and a tenth for variance */
 #define AD_STEP_DOWN 0.8		/* walking down: a fifth at a time */
-#define AD_LINEAR 1.7			/* doubling gave this much: still far below the knee */
 #define AD_HOLD_WINDOWS 20		/* windows between re-checks */
 #define AD_DRIFT 0.30			/* a held rate moving this much means re-check soon: */
 #define AD_DRIFT_WINDOWS 4		/* after this many windows */
@@ -207,19 +205,16 @@ static void knee_cut(struct autodepth *ad, double rate, enum ad_why why)
 }
 
 /*
- * Go deeper: four times while reads take the unloaded latency or throughput
- * grows in step with the depth, else twice.
+ * Go deeper: twice. More overshoots the knee by more than one queue of the
+ * volume's width, and every other reader's cold read waits that long.
  */
 static void grow(struct autodepth *ad, unsigned int d, double rate)
 {
-	bool linear = (ad->fetches && ad->lat_floor > 0 && !queued(ad)) ||
-		      (ad->base_depth && rate >= ad->base_rate * AD_LINEAR);
-
 	ad->state = AD_GROW;
 	ad->base_rate = rate;
 	ad->base_depth = d;
 	tried(ad, d, rate);
-	set_depth(ad, clamp(ad, (linear ? 4.0 : 2.0) * d));
+	set_depth(ad, clamp(ad, 2.0 * d));
 }
 
 /* Deeper stopped paying before reads waited: the shallowest good depth, and a quarter. */
@@ -483,7 +478,9 @@ unsigned int autodepth_served(const struct autodepth *ad)
 	double rate = ad->state == AD_HOLD ? ad->hold_rate : ad->work;
 	double n;
 
-	if (!ad->lat_floor || ad->fetch_rate <= 0 || ad->bytes_per_read <= 0)
+	/* Before a knee was judged, the depth was below it: the rate says nothing of it. */
+	if (ad->why == AD_WHY_START || !ad->lat_floor || ad->fetch_rate <= 0 ||
+	    ad->bytes_per_read <= 0)
 		return 0;
 	n = down(rate / ad->bytes_per_read * ad->lat_floor / 1e9);
 	return n < 1 ? 1 : (unsigned int)n;

@@ -122,7 +122,8 @@ unsigned int autodepth_chosen(const struct autodepth *ad);
 
 /*
  * The reads the volume serves at once, by Little's law: the held rate in
- * reads per second times the unloaded latency (at least 1); 0 while unknown.
+ * reads per second times the unloaded latency (at least 1); 0 while unknown
+ * (no knee judged yet).
  */
 unsigned int autodepth_served(const struct autodepth *ad);
 

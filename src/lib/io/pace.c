@@ -128,15 +128,34 @@ void pace_look(struct pace *p)
 			yield_look(&p->yields[i]);
 }
 
-static bool look_yield(struct pace *p, uint64_t ns, const struct job *jobs)
+/* Someone else reads a watched target; when @cut, we make room for them meanwhile. */
+static bool look_yield(struct pace *p, uint64_t ns, const struct job *jobs, bool cut)
 {
 	bool busy = false;
 	size_t i;
 
-	for (i = 0; i < p->ntargets; i++)
-		if (p->yields[i].fd >= 0)
-			busy = yield_update(&p->yields[i], ns, jobs[i].io_bytes) || busy;
+	for (i = 0; i < p->ntargets; i++) {
+		struct yield *y = &p->yields[i];
+
+		if (y->fd < 0)
+			continue;
+		if (cut && y->busy)
+			y->yielded_ns += ns;
+		busy = yield_update(y, ns, jobs[i].io_bytes) || busy;
+	}
 	return busy;
+}
+
+/* Some job still reads its priority phases through its window. */
+static bool in_windows(const struct job *jobs, size_t njobs)
+{
+	size_t i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].window && jobs[i].phase < jobs[i].window->nphases &&
+		    jobs[i].phase < jobs[i].nphases && !jobs[i].vanished)
+			return true;
+	return false;
 }
 
 static bool look_ebs(struct pace *p)
@@ -184,55 +203,70 @@ static void measure(struct pace *p, const struct engine_pace *ep)
 }
 
 /*
- * Reads to keep while someone else reads: with auto depth, one fewer than the
- * volume serves at once, so that their cold read finds a fetch free (half the
- * depth while that is not known yet); with a fixed depth, one.
+ * The most reads to keep while someone else reads: with auto depth, one
+ * fewer than the volume serves at once, so that their cold read finds a
+ * fetch free (no cap before the controller judged a knee: it must find it,
+ * and doubling overshoots by one queue at most); with a fixed depth (watched
+ * only when asked for), one.
  */
-static unsigned int yield_depth(const struct pace *p)
+static unsigned int yield_cap(const struct pace *p)
 {
-	unsigned int served = p->auto_depth ? autodepth_served(&p->ad) : 0;
+	unsigned int served;
 
+	if (!p->auto_depth)
+		return 1;
+	served = autodepth_served(&p->ad);
 	if (!served)
-		return p->auto_depth ? (autodepth_chosen(&p->ad) + 1) / 2 : 1;
+		return p->max_depth;
 	return served > 1 ? served - 1 : 1;
+}
+
+static unsigned int auto_tick(struct pace *p, const struct engine_pace *ep)
+{
+	struct ad_sample s = {.ns = ep->ns,
+			      .bytes = ep->bytes,
+			      .reads = ep->reads,
+			      .lat_ns = ep->lat_ns,
+			      .inflight_ns = ep->inflight_ns,
+			      .limited = p->limited,
+			      .hist = ep->hist};
+
+	return autodepth_update(&p->ad, &s);
 }
 
 unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
 		       void *arg)
 {
 	struct pace *p = arg;
-	struct ad_sample s;
+	bool was = p->yielding, busy, capped = false;
+	unsigned int cap = p->max_depth;
 
-	(void)njobs;
 	p->now_ns += ep->ns;
 	measure(p, ep);
 	if (p->nebs)
 		p->limited = look_ebs(p);
 	if (p->yield) {
-		bool was = p->yielding;
-
-		p->yielding = look_yield(p, ep->ns, jobs);
-		if (p->yielding) {
-			p->depth = yield_depth(p);
-			return p->depth;
-		}
-		if (was && p->auto_depth) {
-			/* Back to the last depth judged; the queue refills: not judged. */
-			p->depth = autodepth_resume(&p->ad);
-			return p->depth;
-		}
-		if (was)
-			p->depth = p->max_depth;
+		/*
+		 * A priority window is the prefetch of the reader of those
+		 * files, in its order and at the knee: cutting it would only
+		 * slow that reader. Others first once the window is read.
+		 */
+		busy = look_yield(p, ep->ns, jobs, was) && !in_windows(jobs, njobs);
+		cap = busy ? yield_cap(p) : p->max_depth;
+		capped = busy && (p->auto_depth ? p->ad.depth : p->max_depth) > cap;
+		p->yielding = capped;
+		/*
+		 * Capped, the controller is not fed (it would judge its depth
+		 * by the cap's); back from a cap, to the last depth it judged.
+		 */
+		if (was && !capped && p->auto_depth)
+			autodepth_resume(&p->ad);
 	}
-	if (p->auto_depth) {
-		s = (struct ad_sample){.ns = ep->ns,
-				       .bytes = ep->bytes,
-				       .reads = ep->reads,
-				       .lat_ns = ep->lat_ns,
-				       .inflight_ns = ep->inflight_ns,
-				       .limited = p->limited,
-				       .hist = ep->hist};
-		p->depth = autodepth_update(&p->ad, &s);
-	}
+	if (capped)
+		p->depth = cap;
+	else if (p->auto_depth)
+		p->depth = was && p->yield ? p->ad.depth : auto_tick(p, ep);
+	else
+		p->depth = p->max_depth;
 	return p->depth;
 }

@@ -21,13 +21,12 @@
 #define PACE_TICK_MS 50
 /*
  * Auto depth starts low enough that the first reads take the volume's
- * unloaded latency, unless the probe measured it already: then deeper,
- * where a wide volume is not kept waiting and a narrow one is flooded for
- * one window at most (its first reads already show the wait). It grows
- * within a few fetches either way.
+ * unloaded latency, unless the probe measured it already: then twice that,
+ * which a narrow volume's first reads already show waiting for; it doubles
+ * from there while fetches take the unloaded latency.
  */
 #define AUTO_START_DEPTH 4
-#define AUTO_START_DEPTH_HINTED 16
+#define AUTO_START_DEPTH_HINTED 8
 #define AUTO_MAX_DEPTH 128
 /*
  * Auto depth keeps its buffers (max depth x block size) under this, so that

@@ -74,8 +74,6 @@ bool yield_update(struct yield *y, uint64_t ns, uint64_t ours)
 	int64_t theirs = (int64_t)y->sys_bytes - y->base - (int64_t)ours;
 	uint64_t more = 0;
 
-	if (y->busy)
-		y->yielded_ns += ns;
 	if (theirs > y->theirs) {
 		more = (uint64_t)(theirs - y->theirs);
 		y->theirs = theirs;

@@ -31,7 +31,7 @@ struct yield {
 	bool busy;
 	uint64_t quiet_ns;	/* since the last busy look */
 	unsigned int events;	/* times we began yielding */
-	uint64_t yielded_ns;	/* time spent yielding */
+	uint64_t yielded_ns;	/* time spent yielding (the pace counts it: it may not cut) */
 	uint64_t others;	/* bytes of others seen */
 };
 
