@@ -296,10 +296,11 @@ static void judge_probe_down(struct autodepth *ad, double rate)
 		 * the submission that follows.
 		 */
 		next = ad->good_depth;
-		if (ad->descending && next < ad->base_depth)
-			next = clamp(ad, up(next * AD_LITTLE_HEADROOM) > next + 1
-					     ? up(next * AD_LITTLE_HEADROOM)
-					     : next + 1);
+		if (ad->descending && next < ad->base_depth) {
+			next = clamp(ad, up(ad->good_depth * AD_LITTLE_HEADROOM));
+			if (next <= ad->good_depth)
+				next = clamp(ad, ad->good_depth + 1);
+		}
 		if (next > ad->base_depth)
 			next = ad->base_depth;
 		hold(ad, next, ad->good_rate, ad->why);
