@@ -9,8 +9,9 @@
 # forced touch mode is caught by its samples, switches to full reads, says
 # so, and still leaves every chunk warm. A plain image (not lazy) reads in
 # full as before. --resume after SIGTERM in touch mode reads exactly what is
-# left, --rate caps the hydrated bytes, a failed touch is read again in full
-# (retried, split: only the bad chunk is given up), and on ext4 the model's
+# left, --rate caps the hydrated bytes, a failed touch is touched again (forty
+# chunks failing twice: nothing read in full, memory still small) and, when
+# it keeps failing, read in full and split (only the bad chunk is given up), and on ext4 the model's
 # chunks are fetched first and --used fetches no free chunk. First, the
 # simulator's guest caps, I/O units and partial fetches themselves. The
 # images never change.
@@ -112,6 +113,8 @@ ok "whole, auto: stderr says it touches" grep -q "fetched whole .*touching each 
 	"$tmp/whole-auto.err"
 if [ -s "$tmp/whole-auto.rss" ]; then
 	rss=$(tail -n 1 "$tmp/whole-auto.rss")
+	[ "$rss" -lt 16384 ] || diag "whole, auto: $(grep -o '"\(errors\|retries\|queue_depth_max\|touched\|depth_changes\)":[0-9]*' \
+		"$tmp/whole-auto.json" | tr '\n' ' ')"
 	ok "whole, auto: peak memory ${rss} KiB < 16 MiB" [ "$rss" -lt 16384 ]
 else
 	skip "whole, auto: peak memory < 16 MiB" "no /usr/bin/time"
@@ -197,6 +200,23 @@ run eio-once whole --read-mode touch
 is "touch, a chunk failing twice: exit 0" "$rc" 0
 is "touch, a chunk failing twice: complete" "$(json_get "$tmp/eio-once.json" complete)" true
 all_warm "touch, a chunk failing twice"
+simvol_stop
+# Forty chunks failing twice (a busy backend): touched again, not read in full.
+sim_extra=(--eio "$(seq -s, 3 2 81)" --eio-count 2)
+run eio-many whole --read-mode touch
+is "touch, forty chunks failing twice: exit 0" "$rc" 0
+is "touch, forty chunks failing twice: retried each twice" \
+	"$(target_get "$tmp/eio-many.json" retries)" 80
+all_warm "touch, forty chunks failing twice"
+guest=$(json_get "$tmp/eio-many.json" guest_bytes)
+ok "touch, forty chunks failing twice: touched again, not read in full ($guest bytes)" \
+	[ "${guest:-$SIZE}" -lt $((SIZE / 32)) ]
+if [ -s "$tmp/eio-many.rss" ]; then
+	rss=$(tail -n 1 "$tmp/eio-many.rss")
+	ok "touch, forty chunks failing twice: peak memory ${rss} KiB < 16 MiB" [ "$rss" -lt 16384 ]
+else
+	skip "touch, forty chunks failing twice: peak memory < 16 MiB" "no /usr/bin/time"
+fi
 simvol_stop
 sim_extra=(--eio 9)
 run eio whole --read-mode touch

@@ -9,6 +9,8 @@
  * fewer than the volume serves at once and comes back a quiet second after;
  * with a fixed depth it drops to one; our own reads never count; a priority
  * window (the prefetch of the reader of those files) is not cut while read.
+ * A cap set from a misjudged knee comes down to what the cap's own windows
+ * show the volume serving, and stays there.
  */
 #include "config.h"
 
@@ -97,7 +99,7 @@ int main(void)
 	unsigned int d, cut, back;
 	int fd;
 
-	plan(13);
+	plan(15);
 	memset(&w, 0, sizeof(w));
 	memset(&j, 0, sizeof(j));
 	w.nphases = 1;
@@ -143,6 +145,25 @@ int main(void)
 	   (unsigned long long)p.yields[0].others);
 	ok(p.yields[0].others == 42 * 8192ULL, "others' bytes counted exactly (%llu)",
 	   (unsigned long long)p.yields[0].others);
+	pace_free(&p);
+
+	/*
+	 * A knee judged from a bursty window (as a loaded CI machine saw) held
+	 * 30 and says the volume serves 26: the cap's own windows show its
+	 * reads waiting, and bring it to 15.
+	 */
+	watched(&p, &j, 0, fd);
+	run(&p, &j, 100, 0);
+	p.ad.hold_rate *= 26.0 / CONC;
+	p.ad.work *= 26.0 / CONC;
+	p.ad.depth = 30;
+	d = autodepth_served(&p.ad);
+	cut = run(&p, &j, 2, 8192);
+	back = run(&p, &j, 20, 8192);
+	ok(d >= 25 && cut == d - 1 && back == CONC - 1,
+	   "served misjudged as %u: cut to %u, then what the cap's windows show: %u", d, cut, back);
+	back = run(&p, &j, 40, 8192);
+	ok(p.yielding && back == CONC - 1, "and held there, not walked down (%u)", back);
 	pace_free(&p);
 
 	/* A priority window is the reader's prefetch: not cut while it is read, cut after. */

@@ -398,26 +398,41 @@ static double work(struct autodepth *ad)
 	return ad->work;
 }
 
-/* A window is judged once long enough and one turnover of reads (or long enough alone). */
-static bool window_full(const struct autodepth *ad)
+/*
+ * What a window whose fetches waited says the volume serves at once: Little's
+ * law on the fetches in flight over the time (not on those counted as they
+ * completed: where a short window's edges fall among bursts of completions
+ * makes that count swing); 0 when they did not wait.
+ */
+static unsigned int served_queued(const struct autodepth *ad)
+{
+	double n;
+
+	if (!queued(ad) || ad->inflight <= ad->others_inflight)
+		return 0;
+	n = (ad->inflight - ad->others_inflight) * ad->lat_floor / ad->lat;
+	return n < 1 ? 1 : (unsigned int)down(n);
+}
+
+/* A window is judged once long enough and one turnover of @depth reads (or long enough alone). */
+static bool window_full(const struct autodepth *ad, unsigned int depth)
 {
 	uint64_t min_ns = ad->state == AD_GROW ? AD_GROW_WINDOW_MIN_NS
-			  : ad->descending   ? AD_WALK_WINDOW_MIN_NS
-					     : AD_WINDOW_MIN_NS;
-	uint64_t reads = ad->depth > AD_MIN_READS ? ad->depth : AD_MIN_READS;
+			  : ad->descending     ? AD_WALK_WINDOW_MIN_NS
+					       : AD_WINDOW_MIN_NS;
+	uint64_t reads = depth > AD_MIN_READS ? depth : AD_MIN_READS;
 
 	if (ad->w_ns < min_ns || !ad->w_reads)
 		return false;
 	return ad->w_reads >= reads || ad->w_ns >= AD_WINDOW_MAX_NS;
 }
 
-unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
+/* Add a tick read at @depth to the window; true when that made one full, measured and reset. */
+static bool window_take(struct autodepth *ad, const struct ad_sample *s, unsigned int depth)
 {
-	double rate;
-
 	if (ad->settle_reads) {
 		ad->settle_reads = s->reads < ad->settle_reads ? ad->settle_reads - s->reads : 0;
-		return ad->depth;
+		return false;
 	}
 	ad->w_ns += s->ns;
 	ad->w_bytes += s->bytes;
@@ -429,22 +444,36 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 		ad->w_hist.n[k] += s->hist.n[k];
 		ad->w_hist.ns[k] += s->hist.ns[k];
 	}
-	if (!window_full(ad))
-		return ad->depth;
+	if (!window_full(ad, depth))
+		return false;
 
 	ad->rate = (double)ad->w_bytes * 1e9 / (double)ad->w_ns;
 	ad->lat = (double)ad->w_lat / (double)ad->w_reads;
 	ad->bytes_per_read = (double)ad->w_bytes / (double)ad->w_reads;
+	ad->inflight = (double)ad->w_inflight / (double)ad->w_ns;
 	ad->limited = ad->w_limited;
-	if (ad->limited && (!ad->limit_depth || ad->depth < ad->limit_depth))
-		ad->limit_depth = ad->depth;
+	if (ad->limited && (!ad->limit_depth || depth < ad->limit_depth))
+		ad->limit_depth = depth;
 	split_fetches(ad);
 	if (ad->fetches && (!ad->lat_floor || ad->lat < ad->lat_floor))
 		ad->lat_floor = ad->lat;
-	rate = work(ad);
+	work(ad);
+	ad->served_queued = served_queued(ad);
+	ad->windows++;
 	window_reset(ad);
-	judge(ad, rate, ad->limited);
+	return true;
+}
+
+unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
+{
+	if (window_take(ad, s, ad->depth))
+		judge(ad, ad->work, ad->limited);
 	return ad->depth;
+}
+
+void autodepth_observe(struct autodepth *ad, const struct ad_sample *s, unsigned int depth)
+{
+	window_take(ad, s, depth);
 }
 
 void autodepth_settle(struct autodepth *ad)

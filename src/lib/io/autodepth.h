@@ -93,6 +93,9 @@ struct autodepth {
 	double lat;		/* mean latency of its fetches (of all its reads when it had few), ns */
 	bool fetches;		/* it had enough fetches to judge by */
 	double fetch_rate;	/* its fetches per second */
+	double inflight;	/* its reads in flight, on average over its time */
+	unsigned int served_queued;	/* what it says the volume serves, when its fetches waited; else 0 */
+	unsigned long windows;	/* windows measured so far */
 	double others_inflight;	/* its other reads in flight, on average */
 	double bytes_per_read;
 	bool limited;
@@ -107,6 +110,9 @@ void autodepth_hint_latency(struct autodepth *ad, uint64_t ns);
 
 /* Feed one tick; returns the depth to use from now on. */
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s);
+
+/* Feed one tick read at @depth, set by someone else (a cap while others read): nothing decided. */
+void autodepth_observe(struct autodepth *ad, const struct ad_sample *s, unsigned int depth);
 
 /* The queue was disturbed (we paused, someone else used the device): let it settle. */
 void autodepth_settle(struct autodepth *ad);

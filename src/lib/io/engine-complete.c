@@ -79,10 +79,12 @@ static int slot_fail(struct engine *e, struct slot *sl, int err)
 	if (j->vanished)
 		return 0;
 	if (sl->kind == READ_TOUCH) {
-		/* The piece is read again in full, with the retries and splits of any block. */
-		rc = engine_full_buffers(e);
-		if (rc)
-			return rc;
+		/* The piece is touched again; after the last retry it is read in full. */
+		if (sl->tries >= FAULT_RETRIES) {
+			rc = engine_full_buffers(e);
+			if (rc)
+				return rc;
+		}
 		off = sl->span_off;
 		len = sl->span_len;
 	}

@@ -277,6 +277,16 @@ static bool sample_fill(struct engine *e, unsigned int *queued)
 	return true;
 }
 
+/*
+ * A failed touch is touched again while the backend may only have been busy;
+ * a piece that keeps failing is read in full (a failed touch says nothing of
+ * the rest), split down to the bad sectors.
+ */
+static bool redo_touches(const struct job *j, bool redo, unsigned int tries)
+{
+	return j->touch.active && (!redo || tries <= FAULT_RETRIES);
+}
+
 /* Fill free slots. Returns how many reads were queued; *wait_ns set when the cap held us. */
 unsigned int engine_fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 {
@@ -308,8 +318,7 @@ unsigned int engine_fill(struct engine *e, bool stopping, uint64_t *wait_ns)
 
 		struct slot *sl = &e->slots[e->free[--e->nfree]];
 
-		/* A piece read again is read in full: a failed touch says nothing of the rest. */
-		slot_prepare(e, sl, j, &r, !redo && j->touch.active);
+		slot_prepare(e, sl, j, &r, redo_touches(j, redo, ntries));
 		sl->tries = ntries;
 		sl->block = block;
 		j->inflight++;

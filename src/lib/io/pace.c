@@ -218,20 +218,42 @@ static unsigned int yield_cap(const struct pace *p)
 	served = autodepth_served(&p->ad);
 	if (!served)
 		return p->max_depth;
+	/* A knee judged from a short window may be above what the cap's own windows show. */
+	if (p->capped_served && p->capped_served < served)
+		served = p->capped_served;
 	return served > 1 ? served - 1 : 1;
+}
+
+static struct ad_sample ad_sample_of(const struct pace *p, const struct engine_pace *ep)
+{
+	return (struct ad_sample){.ns = ep->ns,
+				  .bytes = ep->bytes,
+				  .reads = ep->reads,
+				  .lat_ns = ep->lat_ns,
+				  .inflight_ns = ep->inflight_ns,
+				  .limited = p->limited,
+				  .hist = ep->hist};
 }
 
 static unsigned int auto_tick(struct pace *p, const struct engine_pace *ep)
 {
-	struct ad_sample s = {.ns = ep->ns,
-			      .bytes = ep->bytes,
-			      .reads = ep->reads,
-			      .lat_ns = ep->lat_ns,
-			      .inflight_ns = ep->inflight_ns,
-			      .limited = p->limited,
-			      .hist = ep->hist};
+	struct ad_sample s = ad_sample_of(p, ep);
 
 	return autodepth_update(&p->ad, &s);
+}
+
+/*
+ * While others read, every window whose fetches waited says what the volume
+ * serves: the cap follows it (a knee judged from a short, bursty window may
+ * have been above it).
+ */
+static void learn_served(struct pace *p, bool busy)
+{
+	if (!busy)
+		p->capped_served = 0;
+	else if (p->ad.windows != p->seen_windows && p->ad.served_queued)
+		p->capped_served = p->ad.served_queued;
+	p->seen_windows = p->ad.windows;
 }
 
 unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, size_t njobs,
@@ -252,15 +274,25 @@ unsigned int pace_tick(const struct engine_pace *ep, const struct job *jobs, siz
 		 * slow that reader. Others first once the window is read.
 		 */
 		busy = look_yield(p, ep->ns, jobs, was) && !in_windows(jobs, njobs);
+		if (was && p->auto_depth) {
+			struct ad_sample s = ad_sample_of(p, ep);
+
+			autodepth_observe(&p->ad, &s, p->depth);
+		}
+		if (p->auto_depth)
+			learn_served(p, busy);
 		cap = busy ? yield_cap(p) : p->max_depth;
 		capped = busy && (p->auto_depth ? p->ad.depth : p->max_depth) > cap;
 		p->yielding = capped;
 		/*
-		 * Capped, the controller is not fed (it would judge its depth
-		 * by the cap's); back from a cap, to the last depth it judged.
+		 * Capped, the controller decides nothing (it would judge its
+		 * depth by the cap's), it only measures; back from a cap, to
+		 * the last depth it judged.
 		 */
 		if (was && !capped && p->auto_depth)
 			autodepth_resume(&p->ad);
+		else if (capped && p->auto_depth && cap != p->depth)
+			autodepth_settle(&p->ad); /* reads from before the cap saw the old queue */
 	}
 	if (capped)
 		p->depth = cap;

@@ -51,6 +51,8 @@ struct pace {
 	struct yield *yields;	/* per target; fd -1 when not watched */
 	bool yield;
 	bool yielding;
+	unsigned int capped_served;	/* served at once, by windows read while others read; 0: none */
+	unsigned long seen_windows;	/* the controller's windows already looked at */
 
 	struct pace_ebs *ebs;	/* per target; fd -1 when not an EBS volume */
 	unsigned int nebs;

@@ -65,15 +65,22 @@ int order_add(struct order *o, size_t file, uint64_t off, uint64_t len, uint64_t
 	return order_push(o, &pc);
 }
 
-/* Index of the first range of @rl ending after @off (@rl normalized). */
-static size_t first_after(const struct rangelist *rl, uint64_t off)
+static int u64_cmp(const void *a, const void *b)
 {
-	size_t lo = 0, hi = rl->n;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Index of @off in the sorted, distinct @pts (it is there). */
+static size_t point_index(const uint64_t *pts, size_t m, uint64_t off)
+{
+	size_t lo = 0, hi = m;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (rl->v[mid].off + rl->v[mid].len <= off)
+		if (pts[mid] < off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -81,53 +88,97 @@ static size_t first_after(const struct rangelist *rl, uint64_t off)
 	return lo;
 }
 
-/* Emit the parts of @pc inside @avail, and take them out of @avail. */
-static int clip_one(struct order *out, const struct order_piece *pc, struct rangelist *avail)
+/* The first segment from @i on not yet taken (path halving). */
+static size_t next_free(size_t *nxt, size_t i)
 {
-	uint64_t end = pc->off + pc->len;
-	struct rangelist taken, rest;
-	size_t k;
+	while (nxt[i] != i) {
+		nxt[i] = nxt[nxt[i]];
+		i = nxt[i];
+	}
+	return i;
+}
+
+/* The ends of every piece of @in and range of @allow, sorted and distinct; returns their count. */
+static size_t cut_points(uint64_t *pts, const struct order *in, const struct rangelist *allow)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < in->n; i++) {
+		pts[m++] = in->v[i].off;
+		pts[m++] = in->v[i].off + in->v[i].len;
+	}
+	for (i = 0; i < allow->n; i++) {
+		pts[m++] = allow->v[i].off;
+		pts[m++] = allow->v[i].off + allow->v[i].len;
+	}
+	qsort(pts, m, sizeof(*pts), u64_cmp);
+	for (i = 0, m = m ? 1 : 0; m && i < 2 * (in->n + allow->n); i++)
+		if (pts[i] != pts[m - 1])
+			pts[m++] = pts[i];
+	return m;
+}
+
+/*
+ * Emit the runs of free segments of @pc, in offset order (free neighbours
+ * as one part, as the allowed ranges they came from), and take them.
+ */
+static int clip_one(struct order *out, const struct order_piece *pc, const uint64_t *pts, size_t m,
+		    size_t *nxt)
+{
+	size_t i = point_index(pts, m, pc->off), e = point_index(pts, m, pc->off + pc->len), j;
 	int rc = 0;
 
-	rangelist_init(&taken);
-	for (k = first_after(avail, pc->off); k < avail->n && avail->v[k].off < end && !rc; k++) {
-		uint64_t a = avail->v[k].off > pc->off ? avail->v[k].off : pc->off;
-		uint64_t b = avail->v[k].off + avail->v[k].len < end
-				 ? avail->v[k].off + avail->v[k].len
-				 : end;
+	for (i = next_free(nxt, i); i < e && !rc; i = next_free(nxt, j)) {
 		struct order_piece part = *pc;
 
-		part.off = a;
-		part.len = b - a;
+		for (j = i; j < e && nxt[j] == j; j++)
+			nxt[j] = j + 1;
+		part.off = pts[i];
+		part.len = pts[j] - pts[i];
 		if (pc->file_off != ORDER_NO_FILE_OFF)
-			part.file_off = pc->file_off + (a - pc->off);
+			part.file_off = pc->file_off + (part.off - pc->off);
 		rc = order_push(out, &part);
-		if (!rc)
-			rc = rangelist_add(&taken, a, b - a);
 	}
-	if (!rc && taken.n) {
-		rangelist_init(&rest);
-		rc = rangelist_subtract(&rest, avail, &taken);
-		if (!rc) {
-			rangelist_free(avail);
-			*avail = rest;
-		}
-	}
-	rangelist_free(&taken);
 	return rc;
 }
 
+/*
+ * Each byte goes to the first piece of @in covering it, if @allow holds it.
+ * The ends of the pieces and of @allow cut the line into segments; a segment
+ * outside @allow starts taken, and each piece takes the free segments of its
+ * span, found through "next free segment" links that skip the taken ones.
+ * So a clip costs O(n log n) in pieces and ranges, not a subtraction per
+ * piece.
+ */
 int order_clip(struct order *out, const struct order *in, const struct rangelist *allow)
 {
-	struct rangelist avail;
-	size_t i;
-	int rc;
+	uint64_t *pts;
+	size_t *nxt, i, k, m;
+	int rc = 0;
 
-	rangelist_init(&avail);
-	rc = rangelist_add_all(&avail, allow);
-	for (i = 0; i < in->n && !rc && avail.n; i++)
-		rc = clip_one(out, &in->v[i], &avail);
-	rangelist_free(&avail);
+	if (!allow || !allow->n || !in->n)
+		return 0;
+	pts = malloc(2 * (in->n + allow->n) * sizeof(*pts));
+	nxt = malloc(2 * (in->n + allow->n) * sizeof(*nxt));
+	if (!pts || !nxt) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	m = cut_points(pts, in, allow);
+	/* Segment i is [pts[i], pts[i + 1]); index m - 1 is the end, always free. */
+	for (i = 0; i < m; i++)
+		nxt[i] = i + 1 < m ? i + 1 : i;
+	for (k = 0; k < allow->n; k++) {
+		size_t e = point_index(pts, m, allow->v[k].off + allow->v[k].len);
+
+		for (i = point_index(pts, m, allow->v[k].off); i < e; i++)
+			nxt[i] = i;
+	}
+	for (i = 0; i < in->n && !rc; i++)
+		rc = clip_one(out, &in->v[i], pts, m, nxt);
+done:
+	free(pts);
+	free(nxt);
 	return rc;
 }
 
