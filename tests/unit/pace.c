@@ -99,7 +99,7 @@ int main(void)
 	unsigned int d, cut, back;
 	int fd;
 
-	plan(15);
+	plan(16);
 	memset(&w, 0, sizeof(w));
 	memset(&j, 0, sizeof(j));
 	w.nphases = 1;
@@ -147,6 +147,15 @@ int main(void)
 	   (unsigned long long)p.yields[0].others);
 	pace_free(&p);
 
+	/* Completions counted in bunches say 26 at once: the reads in flight still say 16. */
+	watched(&p, &j, 0, fd);
+	run(&p, &j, 100, 0);
+	p.ad.hold_rate *= 26.0 / CONC;
+	p.ad.work *= 26.0 / CONC;
+	cut = run(&p, &j, 2, 8192);
+	ok(p.yielding && cut == CONC - 1, "a rate misjudged as 26 at once: still cut to %u", cut);
+	pace_free(&p);
+
 	/*
 	 * A knee judged from a bursty window (as a loaded CI machine saw) held
 	 * 30 and says the volume serves 26: the cap's own windows show its
@@ -156,6 +165,7 @@ int main(void)
 	run(&p, &j, 100, 0);
 	p.ad.hold_rate *= 26.0 / CONC;
 	p.ad.work *= 26.0 / CONC;
+	p.ad.served_inflight = 0;
 	p.ad.depth = 30;
 	d = autodepth_served(&p.ad);
 	cut = run(&p, &j, 2, 8192);

@@ -466,8 +466,13 @@ static bool window_take(struct autodepth *ad, const struct ad_sample *s, unsigne
 
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 {
-	if (window_take(ad, s, ad->depth))
-		judge(ad, ad->work, ad->limited);
+	if (!window_take(ad, s, ad->depth))
+		return ad->depth;
+	/* Not from windows read at a cap: those would say the cap, and it would only fall. */
+	if (ad->fetches && ad->lat > 0 && ad->inflight > ad->others_inflight)
+		ad->served_inflight =
+		    (ad->inflight - ad->others_inflight) * ad->lat_floor / ad->lat;
+	judge(ad, ad->work, ad->limited);
 	return ad->depth;
 }
 
@@ -512,7 +517,15 @@ unsigned int autodepth_served(const struct autodepth *ad)
 	if (ad->why == AD_WHY_START || !ad->lat_floor || ad->fetch_rate <= 0 ||
 	    ad->bytes_per_read <= 0)
 		return 0;
-	n = down(rate / ad->bytes_per_read * ad->lat_floor / 1e9);
+	n = rate / ad->bytes_per_read * ad->lat_floor / 1e9;
+	/*
+	 * Completions counted over a short window swing with where its edges
+	 * fall among bursts (a loaded machine reaps them in bunches); the
+	 * reads in flight over the time do not: the lower of the two.
+	 */
+	if (ad->served_inflight > 0 && ad->served_inflight < n)
+		n = ad->served_inflight;
+	n = down(n);
 	return n < 1 ? 1 : (unsigned int)n;
 }
 

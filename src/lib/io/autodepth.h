@@ -94,6 +94,7 @@ struct autodepth {
 	bool fetches;		/* it had enough fetches to judge by */
 	double fetch_rate;	/* its fetches per second */
 	double inflight;	/* its reads in flight, on average over its time */
+	double served_inflight;	/* the last judged window's fetches in flight x unloaded / mean latency */
 	unsigned int served_queued;	/* what it says the volume serves, when its fetches waited; else 0 */
 	unsigned long windows;	/* windows measured so far */
 	double others_inflight;	/* its other reads in flight, on average */
@@ -128,8 +129,9 @@ unsigned int autodepth_chosen(const struct autodepth *ad);
 
 /*
  * The reads the volume serves at once, by Little's law: the held rate in
- * reads per second times the unloaded latency (at least 1); 0 while unknown
- * (no knee judged yet).
+ * reads per second times the unloaded latency, or the last judged window's
+ * fetches in flight times the unloaded over their mean latency when that is
+ * lower (at least 1); 0 while unknown (no knee judged yet).
  */
 unsigned int autodepth_served(const struct autodepth *ad);
 
