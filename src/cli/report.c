@@ -268,9 +268,13 @@ static void json_pace(FILE *f, const struct run_settings *rs, const struct pace 
 		const struct autodepth *ad = &pace->ad;
 
 		fprintf(f, "\"auto_depth\":{\"held\":%u,\"why\":\"%s\",\"served\":%u,"
-			"\"unloaded_latency_ms\":%.3f,\"held_latency_ms\":%.3f},",
+			"\"unloaded_latency_ms\":%.3f,\"held_latency_ms\":%.3f,\"knee_s\":",
 			autodepth_chosen(ad), autodepth_why_name(ad->why), autodepth_served(ad),
 			ad->lat_floor / 1e6, ad->lat_hold / 1e6);
+		if (ad->knee_ns)
+			fprintf(f, "%.3f},", ad->knee_ns / 1e9);
+		else
+			fputs("null},", f);
 	} else {
 		fputs("\"auto_depth\":null,", f);
 	}

@@ -93,10 +93,16 @@ auto_run() {
 	competitor=
 	end=$(simvol_stat elapsed_us)
 	t1=$((t0 + 2500000))
-	during=$(most_inflight $((t0 + 1000000)) "$t1")
+	# Before its first knee auto depth has nothing to cap by: from 0.2 s
+	# after it (the reading began "seconds" before the end) or a second in.
+	knee=$(grep -o '"knee_s":[0-9.]*' "$tmp/$name.json" | cut -d: -f2)
+	from=$(awk -v e="$end" -v s="$(json_get "$tmp/$name.json" seconds)" -v k="${knee:-0}" \
+		-v t="$t0" 'BEGIN { f = e - s * 1e6 + k * 1e6 + 200000
+			if (f < t + 1000000) f = t + 1000000; printf "%d", f }')
+	during=$(most_inflight "$from" "$t1")
 	after=$(most_inflight $((t1 + 1500000)) $((end - 300000)))
 	diag "$name: $(grep -o '"auto_depth":{[^}]*}' "$tmp/$name.json"), yield: $(json_yield_raw "$tmp/$name.json");" \
-		"fetches in flight: $during while fio read, $after after"
+		"fetches in flight: $during while fio read (from $(((from - t0) / 1000)) ms), $after after"
 	is "$name: every chunk warm" "$(simvol_stat warm)" "$(simvol_stat chunks)"
 	simvol_stop
 }
@@ -109,6 +115,9 @@ need_tools fio
 img2=$tmp/vol2.img
 head -c $((1 << 30)) /dev/zero | tr '\0' 'a' >"$img2"
 auto_run default
+knee=$(grep -o '"knee_s":[0-9.]*' "$tmp/default.json" | cut -d: -f2)
+ok "default: the first knee judged within 1.5 s of reading (${knee:-none})" \
+	awk -v k="${knee:-9}" 'BEGIN { exit !(k <= 1.5) }'
 ok "default: yielded once the QD1 reader read" [ "$(json_yield "$tmp/default.json" events)" -ge 1 ]
 # One fewer of ours than the 16 served and theirs: 16; one more for the
 # served estimate's noise (the reads a second x the unloaded latency). Not

@@ -430,6 +430,7 @@ static bool window_full(const struct autodepth *ad, unsigned int depth)
 /* Add a tick read at @depth to the window; true when that made one full, measured and reset. */
 static bool window_take(struct autodepth *ad, const struct ad_sample *s, unsigned int depth)
 {
+	ad->elapsed_ns += s->ns;
 	if (ad->settle_reads) {
 		ad->settle_reads = s->reads < ad->settle_reads ? ad->settle_reads - s->reads : 0;
 		return false;
@@ -473,6 +474,8 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 		ad->served_inflight =
 		    (ad->inflight - ad->others_inflight) * ad->lat_floor / ad->lat;
 	judge(ad, ad->work, ad->limited);
+	if (!ad->knee_ns && ad->why != AD_WHY_START)
+		ad->knee_ns = ad->elapsed_ns;
 	return ad->depth;
 }
 

@@ -97,6 +97,8 @@ struct autodepth {
 	double served_inflight;	/* the last judged window's fetches in flight x unloaded / mean latency */
 	unsigned int served_queued;	/* what it says the volume serves, when its fetches waited; else 0 */
 	unsigned long windows;	/* windows measured so far */
+	uint64_t elapsed_ns;	/* ticks fed so far */
+	uint64_t knee_ns;	/* when the first knee was judged; 0: not yet */
 	double others_inflight;	/* its other reads in flight, on average */
 	double bytes_per_read;
 	bool limited;
