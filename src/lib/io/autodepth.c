@@ -465,6 +465,8 @@ static bool window_take(struct autodepth *ad, const struct ad_sample *s, unsigne
 	return true;
 }
 
+static unsigned int served_judged(const struct autodepth *ad);
+
 unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 {
 	if (!window_take(ad, s, ad->depth))
@@ -474,6 +476,8 @@ unsigned int autodepth_update(struct autodepth *ad, const struct ad_sample *s)
 		ad->served_inflight =
 		    (ad->inflight - ad->others_inflight) * ad->lat_floor / ad->lat;
 	judge(ad, ad->work, ad->limited);
+	/* Only here: a window read at a cap would say the cap, and the cap follows it down. */
+	ad->served = served_judged(ad);
 	if (!ad->knee_ns && ad->why != AD_WHY_START)
 		ad->knee_ns = ad->elapsed_ns;
 	return ad->depth;
@@ -511,7 +515,8 @@ unsigned int autodepth_chosen(const struct autodepth *ad)
 	return ad->depth;
 }
 
-unsigned int autodepth_served(const struct autodepth *ad)
+/* What the window just judged says the volume serves (autodepth_served()). */
+static unsigned int served_judged(const struct autodepth *ad)
 {
 	double rate = ad->state == AD_HOLD ? ad->hold_rate : ad->work;
 	double n;
@@ -530,6 +535,11 @@ unsigned int autodepth_served(const struct autodepth *ad)
 		n = ad->served_inflight;
 	n = down(n);
 	return n < 1 ? 1 : (unsigned int)n;
+}
+
+unsigned int autodepth_served(const struct autodepth *ad)
+{
+	return ad->served;
 }
 
 const char *autodepth_why_name(enum ad_why why)

@@ -96,6 +96,7 @@ struct autodepth {
 	double inflight;	/* its reads in flight, on average over its time */
 	double served_inflight;	/* the last judged window's fetches in flight x unloaded / mean latency */
 	unsigned int served_queued;	/* what it says the volume serves, when its fetches waited; else 0 */
+	unsigned int served;	/* autodepth_served(), as of the last judged window */
 	unsigned long windows;	/* windows measured so far */
 	uint64_t elapsed_ns;	/* ticks fed so far */
 	uint64_t knee_ns;	/* when the first knee was judged; 0: not yet */
@@ -133,7 +134,8 @@ unsigned int autodepth_chosen(const struct autodepth *ad);
  * The reads the volume serves at once, by Little's law: the held rate in
  * reads per second times the unloaded latency, or the last judged window's
  * fetches in flight times the unloaded over their mean latency when that is
- * lower (at least 1); 0 while unknown (no knee judged yet).
+ * lower (at least 1); 0 while unknown (no knee judged yet). Only judged
+ * windows set it: those read at a cap (autodepth_observe()) leave it.
  */
 unsigned int autodepth_served(const struct autodepth *ad);
 

@@ -204,11 +204,20 @@ static void measure(struct pace *p, const struct engine_pace *ep)
 
 /*
  * The most reads to keep while someone else reads: with auto depth, one
- * fewer than the volume serves at once, so that their cold read finds a
- * fetch free (no cap before the controller judged a knee: it must find it,
- * and doubling overshoots by one queue at most); with a fixed depth (watched
- * only when asked for), one.
+ * fewer than the volume serves at once, less an eighth for the estimate's
+ * noise (a window of a few hundred reads is a few percent off, and a loaded
+ * machine reaps in bunches), so that their cold read finds a fetch free (no
+ * cap before the controller judged a knee: it must find it, and doubling
+ * overshoots by one queue at most); with a fixed depth (watched only when
+ * asked for), one.
  */
+unsigned int pace_yield_depth(unsigned int served)
+{
+	unsigned int keep = served - 1 - served / 8;
+
+	return served > 1 && keep > 1 ? keep : 1;
+}
+
 static unsigned int yield_cap(const struct pace *p)
 {
 	unsigned int served;
@@ -221,7 +230,7 @@ static unsigned int yield_cap(const struct pace *p)
 	/* A knee judged from a short window may be above what the cap's own windows show. */
 	if (p->capped_served && p->capped_served < served)
 		served = p->capped_served;
-	return served > 1 ? served - 1 : 1;
+	return pace_yield_depth(served);
 }
 
 static struct ad_sample ad_sample_of(const struct pace *p, const struct engine_pace *ep)

@@ -86,6 +86,9 @@ void pace_hint_latency(struct pace *p, uint64_t ns);
  */
 void pace_look(struct pace *p);
 
+/* Our reads in flight while others read a volume that serves @served at once (at least 1). */
+unsigned int pace_yield_depth(unsigned int served);
+
 /* The largest auto depth for @block_size. */
 unsigned int pace_auto_max(uint64_t block_size);
 
