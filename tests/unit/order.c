@@ -5,7 +5,9 @@
  * pieces' order (not device order), drops bytes outside the phase, and
  * gives a byte shared by two pieces only to the first. Then a property: on
  * random pieces and phases, each byte clipped goes where a byte map of
- * "first piece in the phase that covers it" says, once, in the pieces' order.
+ * "first piece in the phase that covers it" says, once, in the pieces' order;
+ * the same when the clip uses its input up, and for pieces in device order
+ * (their ends merged, not sorted), taken over whole where nothing is cut.
  */
 #include "config.h"
 
@@ -61,30 +63,75 @@ static bool clip_matches(const struct order *in, const struct rangelist *allow,
 	return true;
 }
 
-/* Random pieces and phases; returns how many rounds order_clip got right. */
-static int clip_rounds(int rounds)
+static void copy_order(struct order *to, const struct order *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++)
+		order_add(to, from->v[i].file, from->v[i].off, from->v[i].len, from->v[i].file_off,
+			  SECT, UNITS * SECT);
+}
+
+/*
+ * Pieces for a round: random (overlapping often), or in device order
+ * (@sorted: gaps and lengths random, as a file's extents), in which case
+ * the phase is half the time exactly their union (nothing to cut).
+ */
+static void round_input(struct order *in, struct rangelist *allow, bool sorted)
+{
+	int i, n = 1 + rand() % 40;
+	uint64_t at = 0;
+
+	for (i = 0; i < n; i++) {
+		uint64_t off = (uint64_t)(rand() % UNITS) * SECT;
+		uint64_t len = (uint64_t)(1 + rand() % 64) * SECT;
+
+		if (sorted) {
+			off = at + (uint64_t)(rand() % 3) * SECT;
+			len = (uint64_t)(1 + rand() % 16) * SECT;
+			at = off + len;
+		}
+		order_add(in, (size_t)(i % 5), off, len, (uint64_t)i * 65536, SECT, UNITS * SECT);
+	}
+	if (sorted && rand() % 2) {
+		for (i = 0; (size_t)i < in->n; i++)
+			rangelist_add(allow, in->v[i].off, in->v[i].len);
+	} else {
+		for (i = rand() % 6; i >= 0; i--)
+			rangelist_add(allow, (uint64_t)(rand() % UNITS) * SECT,
+				      (uint64_t)(1 + rand() % 200) * SECT);
+	}
+	rangelist_normalize(allow);
+}
+
+/*
+ * Random pieces and phases; returns how many rounds were clipped right, by
+ * order_clip(), or (@take) by order_clip_take(), which uses its input up
+ * and where nothing is cut takes it over (counted in @taken).
+ */
+static int clip_rounds(int rounds, bool sorted, bool take, int *taken)
 {
 	int r, good = 0;
 
 	srand(22);
 	for (r = 0; r < rounds; r++) {
-		struct order in = {0}, out = {0};
+		struct order in = {0}, out = {0}, used = {0};
+		struct order_piece *was;
 		struct rangelist allow;
-		int i, n = 1 + rand() % 40;
+		int rc;
 
 		rangelist_init(&allow);
-		for (i = 0; i < n; i++) {
-			uint64_t off = (uint64_t)(rand() % UNITS) * SECT;
-			uint64_t len = (uint64_t)(1 + rand() % 64) * SECT;
-
-			order_add(&in, (size_t)(i % 5), off, len, (uint64_t)i * 65536, SECT,
-				  UNITS * SECT);
+		round_input(&in, &allow, sorted);
+		if (take) {
+			copy_order(&used, &in);
+			was = used.v;
+			rc = order_clip_take(&out, &used, &allow);
+			*taken += out.n && out.v == was;
+			rc = rc || used.n || used.v;
+		} else {
+			rc = order_clip(&out, &in, &allow);
 		}
-		for (i = rand() % 6; i >= 0; i--)
-			rangelist_add(&allow, (uint64_t)(rand() % UNITS) * SECT,
-				      (uint64_t)(1 + rand() % 200) * SECT);
-		rangelist_normalize(&allow);
-		if (!order_clip(&out, &in, &allow) && clip_matches(&in, &allow, &out))
+		if (!rc && clip_matches(&in, &allow, &out))
 			good++;
 		order_free(&in);
 		order_free(&out);
@@ -95,12 +142,12 @@ static int clip_rounds(int rounds)
 
 int main(void)
 {
-	int good;
+	int good, taken = 0;
 
 	struct order in = {0}, out = {0};
 	struct rangelist allow;
 
-	plan(8);
+	plan(10);
 	order_add(&in, 0, 8192 + 100, 4000, 4096 + 100, 4096, 1 << 20);
 	ok(in.n == 1 && in.v[0].off == 8192 && in.v[0].len == 8192 && in.v[0].file_off == 4096,
 	   "widened to the sector, the file offset moved with it");
@@ -128,7 +175,14 @@ int main(void)
 	order_free(&in);
 	order_free(&out);
 	rangelist_free(&allow);
-	good = clip_rounds(2000);
+	good = clip_rounds(2000, false, false, &taken);
 	ok(good == 2000, "random pieces and phases: %d of 2000 clipped as the byte map says", good);
+	good = clip_rounds(2000, false, true, &taken);
+	ok(good == 2000, "the same, the input used up: %d of 2000", good);
+	taken = 0;
+	good = clip_rounds(2000, true, true, &taken);
+	ok(good == 2000 && taken >= 500 && taken < 2000,
+	   "pieces in device order, the phase often their union: %d of 2000, %d taken over whole",
+	   good, taken);
 	return exit_status();
 }

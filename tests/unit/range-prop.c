@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Description: range lists against a plain bitmap. Random sequences of add
- * (touching, overlapping, empty ranges), normalize, subtract, bridge and
+ * (touching, overlapping, empty ranges), normalize, find, subtract, bridge and
  * align, on a small universe at offset 0 and one ending at 2^64 - 1, each
  * result compared byte for byte with what the bitmap says; then one large
  * list (2^17 ranges) the same way. A normalized list must also be sorted,
@@ -127,7 +127,8 @@ static void align_model(unsigned char *m, uint64_t size, uint64_t align, uint64_
 
 /*
  * One round on the universe [@base, @base + @size): returns a bit mask of
- * the operations that went wrong (1 normalize, 2 subtract, 4 bridge, 8 align).
+ * the operations that went wrong (1 normalize, 2 subtract, 4 bridge, 8 align,
+ * 16 find).
  */
 static unsigned int round_once(uint64_t base, uint64_t size, unsigned int n, unsigned char *m,
 			       unsigned char *t)
@@ -145,6 +146,14 @@ static unsigned int round_once(uint64_t base, uint64_t size, unsigned int n, uns
 	paint(m, base, size, &a);
 	rangelist_normalize(&a);
 	bad |= same(m, base, size, &a, true, t) ? 0 : 1;
+	for (unsigned int k = 0; k < 8; k++) {
+		uint64_t pos = base + rnd(size);
+		size_t i = 0;
+
+		while (i < a.n && a.v[i].off + a.v[i].len <= pos)
+			i++;
+		bad |= rangelist_find(&a, pos) == i ? 0 : 16;
+	}
 	paint(mb, base, size, &b);
 	rangelist_normalize(&b);
 	for (u = 0; u < size; u++)
@@ -189,12 +198,13 @@ int main(void)
 	struct rangelist a;
 	unsigned int bad;
 
-	plan(7);
+	plan(8);
 	bad = rounds(0, SMALL, 3000, 40);
 	ok(!(bad & 1), "at 0: normalize holds the bitmap's bytes, sorted and apart");
 	ok(!(bad & 2), "at 0: subtract is the bitmap's a and not b");
 	ok(!(bad & 4), "at 0: bridge closes the holes the bitmap says, at both ends too");
 	ok(!(bad & 8), "at 0: align widens and clips as the bitmap says");
+	ok(!(bad & 16), "at 0: find gives the first range ending after a point, as a walk does");
 	bad = rounds(UINT64_MAX - SMALL, SMALL, 3000, 40);
 	ok(!bad, "ending at 2^64 - 1: normalize, subtract and bridge as the bitmap (mask %u)", bad);
 	bad = rounds(0, 1 << 22, 1, 1 << 17);

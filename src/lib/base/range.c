@@ -25,6 +25,34 @@ void rangelist_free(struct rangelist *rl)
 	rangelist_init(rl);
 }
 
+void rangelist_trim(struct rangelist *rl)
+{
+	struct range *v;
+
+	if (rl->n >= rl->cap || !rl->n)
+		return;
+	v = realloc(rl->v, rl->n * sizeof(*rl->v));
+	if (v) {
+		rl->v = v;
+		rl->cap = rl->n;
+	}
+}
+
+size_t rangelist_find(const struct rangelist *rl, uint64_t pos)
+{
+	size_t lo = 0, hi = rl->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rl->v[mid].off + rl->v[mid].len <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int rangelist_add(struct rangelist *rl, uint64_t off, uint64_t len)
 {
 	if (!len)
@@ -66,7 +94,11 @@ void rangelist_normalize(struct rangelist *rl)
 
 	if (rl->n < 2)
 		return;
-	qsort(rl->v, rl->n, sizeof(*rl->v), range_cmp);
+	/* Extents of a file come in order more often than not: then no sort. */
+	for (i = 1; i < rl->n && range_cmp(&rl->v[i - 1], &rl->v[i]) <= 0; i++)
+		;
+	if (i < rl->n)
+		qsort(rl->v, rl->n, sizeof(*rl->v), range_cmp);
 	for (i = 1; i < rl->n; i++) {
 		struct range *last = &rl->v[out];
 		uint64_t end = last->off + last->len;

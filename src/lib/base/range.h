@@ -20,6 +20,12 @@ struct rangelist {
 };
 
 void rangelist_init(struct rangelist *rl);
+
+/* Give back the room grown beyond @rl's ranges. */
+void rangelist_trim(struct rangelist *rl);
+
+/* In the normalized @rl, the index of the first range that ends after @pos (@rl->n: none). */
+size_t rangelist_find(const struct rangelist *rl, uint64_t pos);
 void rangelist_free(struct rangelist *rl);
 
 /* Append [off, off + len); empty ranges are ignored. Returns 0 or -ENOMEM/-ERANGE. */

@@ -44,6 +44,14 @@ void file_extents_free(struct file_extents *fx)
 	fx->nseq = 0;
 }
 
+void file_extents_release_maps(struct file_extents *fx)
+{
+	rangelist_free(&fx->phys);
+	free(fx->seq);
+	fx->seq = NULL;
+	fx->nseq = 0;
+}
+
 /*
  * One extent, cut to the file bytes [@ws, @we) asked for. An encoded
  * (compressed) extent is not linear: its whole on-disk range is kept.
@@ -126,15 +134,22 @@ static int map_window(int fd, struct fiemap *fm, struct file_extents *fx, uint64
 
 int file_extents_map_part(int fd, struct file_extents *fx, const struct rangelist *part)
 {
-	struct fiemap *fm;
 	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return file_extents_map_sized(fd, (uint64_t)st.st_size, fx, part);
+}
+
+int file_extents_map_sized(int fd, uint64_t size, struct file_extents *fx,
+			   const struct rangelist *part)
+{
+	struct fiemap *fm;
 	uint32_t flags = FIEMAP_FLAG_SYNC;
 	size_t i;
 	int rc = 0;
 
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	fx->size = (uint64_t)st.st_size;
+	fx->size = size;
 	fm = calloc(1, sizeof(*fm) + FIEMAP_BATCH * sizeof(struct fiemap_extent));
 	if (!fm)
 		return -ENOMEM;

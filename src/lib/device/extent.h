@@ -33,6 +33,9 @@ struct file_extents {
 void file_extents_init(struct file_extents *fx);
 void file_extents_free(struct file_extents *fx);
 
+/* Drop @phys and @seq once planned from (40 bytes an extent); the rest stays. */
+void file_extents_release_maps(struct file_extents *fx);
+
 /*
  * Map the open file @fd with FIEMAP (FIEMAP_FLAG_SYNC first, so delayed
  * allocation is resolved). Returns 0, -EOPNOTSUPP when the file system has no
@@ -45,5 +48,9 @@ int file_extents_map(int fd, struct file_extents *fx);
  * the bytes a recording saw read. @part NULL: the whole file.
  */
 int file_extents_map_part(int fd, struct file_extents *fx, const struct rangelist *part);
+
+/* As file_extents_map_part(), the file's @size known already (its fstat saved). */
+int file_extents_map_sized(int fd, uint64_t size, struct file_extents *fx,
+			   const struct rangelist *part);
 
 #endif

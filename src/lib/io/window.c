@@ -87,8 +87,9 @@ int window_add(struct window *w, size_t phase, uint32_t file, uint64_t off, uint
 	/* Phases come in order: a new one starts where the blocks end now. */
 	for (size_t p = phase + 1; p <= w->nphases; p++)
 		w->start[p] = w->n;
-	while (prior && k < prior->n && prior->v[k].off + prior->v[k].len <= pos)
-		k++;
+	/* A search, not a walk from the first: a phase of a million pieces adds each. */
+	if (prior)
+		k = rangelist_find(prior, pos);
 	for (; prior && k < prior->n && prior->v[k].off < end && !rc; k++) {
 		if (prior->v[k].off > pos)
 			rc = add_span(w, phase, file, pos, prior->v[k].off - pos,

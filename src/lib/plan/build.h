@@ -27,6 +27,9 @@ struct build {
 	const struct plan_opts *o;
 	struct btrfs_cache *btrfs;
 	size_t nbtrfs;
+	bool fs_known; /* @fs_dev and @fs_btrfs say the last file's file system */
+	dev_t fs_dev;
+	bool fs_btrfs;
 };
 
 /* A line for plan.notes. Returns 0 or -ENOMEM. */

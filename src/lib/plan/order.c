@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,20 @@ void order_free(struct order *o)
 	free(o->v);
 	o->v = NULL;
 	o->n = 0;
+	o->cap = 0;
+}
+
+void order_trim(struct order *o)
+{
+	struct order_piece *v;
+
+	if (o->n >= o->cap || !o->n)
+		return;
+	v = realloc(o->v, o->n * sizeof(*o->v));
+	if (v) {
+		o->v = v;
+		o->cap = o->n;
+	}
 }
 
 static int order_push(struct order *o, const struct order_piece *pc)
@@ -37,7 +52,7 @@ static int order_push(struct order *o, const struct order_piece *pc)
 			return 0;
 		}
 	}
-	if (ARRAY_GROW(o->v, o->n, NULL))
+	if (ARRAY_GROW(o->v, o->n, &o->cap))
 		return -ENOMEM;
 	o->v[o->n++] = *pc;
 	return 0;
@@ -89,7 +104,7 @@ static size_t point_index(const uint64_t *pts, size_t m, uint64_t off)
 }
 
 /* The first segment from @i on not yet taken (path halving). */
-static size_t next_free(size_t *nxt, size_t i)
+static size_t next_free(uint32_t *nxt, size_t i)
 {
 	while (nxt[i] != i) {
 		nxt[i] = nxt[nxt[i]];
@@ -98,47 +113,137 @@ static size_t next_free(size_t *nxt, size_t i)
 	return i;
 }
 
-/* The ends of every piece of @in and range of @allow, sorted and distinct; returns their count. */
-static size_t cut_points(uint64_t *pts, const struct order *in, const struct rangelist *allow)
-{
-	size_t i, m = 0;
+/* A clip's segments: their starts (and the end), and for each the next one not taken. */
+struct clip {
+	uint64_t *pts;
+	uint32_t *nxt;
+	size_t m;
+	size_t parts; /* counted by the first pass */
+	bool same;    /* every piece so far came out whole */
+};
 
+/* End @k of @in's pieces: starts and ends in turn. */
+static uint64_t piece_point(const struct order *in, size_t k)
+{
+	const struct order_piece *pc = &in->v[k / 2];
+
+	return k & 1 ? pc->off + pc->len : pc->off;
+}
+
+static uint64_t range_point(const struct rangelist *rl, size_t k)
+{
+	const struct range *r = &rl->v[k / 2];
+
+	return k & 1 ? r->off + r->len : r->off;
+}
+
+/*
+ * Pieces in device order (one file read from its start, as most are) and
+ * the normalized @allow: their ends merged in one pass, distinct, into @pts
+ * (NULL: only counted). Returns the count, or 0 when the pieces are not in
+ * order.
+ */
+static size_t merge_points(uint64_t *pts, const struct order *in, const struct rangelist *allow)
+{
+	size_t a = 0, b = 0, na = 2 * in->n, nb = 2 * allow->n, m = 0;
+	uint64_t x, last = 0;
+
+	for (a = 1; a < na; a++)
+		if (piece_point(in, a - 1) > piece_point(in, a))
+			return 0;
+	for (a = 0; a < na || b < nb;) {
+		if (b == nb || (a < na && piece_point(in, a) <= range_point(allow, b)))
+			x = piece_point(in, a++);
+		else
+			x = range_point(allow, b++);
+		if (!m || last != x) {
+			if (pts)
+				pts[m] = x;
+			m++;
+			last = x;
+		}
+	}
+	return m;
+}
+
+/* The ends of every piece of @in and range of @allow, sorted and distinct: @c->pts, @c->m. */
+static int cut_points(struct clip *c, const struct order *in, const struct rangelist *allow)
+{
+	size_t i, m = merge_points(NULL, in, allow), n = 2 * (in->n + allow->n);
+	uint64_t *fit;
+
+	c->pts = malloc((m ? m : n) * sizeof(*c->pts));
+	if (!c->pts)
+		return -ENOMEM;
+	if (m) {
+		c->m = merge_points(c->pts, in, allow);
+		return 0;
+	}
 	for (i = 0; i < in->n; i++) {
-		pts[m++] = in->v[i].off;
-		pts[m++] = in->v[i].off + in->v[i].len;
+		c->pts[m++] = in->v[i].off;
+		c->pts[m++] = in->v[i].off + in->v[i].len;
 	}
 	for (i = 0; i < allow->n; i++) {
-		pts[m++] = allow->v[i].off;
-		pts[m++] = allow->v[i].off + allow->v[i].len;
+		c->pts[m++] = allow->v[i].off;
+		c->pts[m++] = allow->v[i].off + allow->v[i].len;
 	}
-	qsort(pts, m, sizeof(*pts), u64_cmp);
-	for (i = 0, m = m ? 1 : 0; m && i < 2 * (in->n + allow->n); i++)
-		if (pts[i] != pts[m - 1])
-			pts[m++] = pts[i];
-	return m;
+	qsort(c->pts, m, sizeof(*c->pts), u64_cmp);
+	for (i = 0, m = 1; i < n; i++)
+		if (c->pts[i] != c->pts[m - 1])
+			c->pts[m++] = c->pts[i];
+	fit = realloc(c->pts, m * sizeof(*c->pts));
+	c->pts = fit ? fit : c->pts;
+	c->m = m;
+	return 0;
+}
+
+/* Every segment free inside @allow, taken outside it. */
+static void clip_links(struct clip *c, const struct rangelist *allow)
+{
+	size_t i, k;
+
+	/* Segment i is [pts[i], pts[i + 1]); index m - 1 is the end, always free. */
+	for (i = 0; i < c->m; i++)
+		c->nxt[i] = (uint32_t)(i + 1 < c->m ? i + 1 : i);
+	for (k = 0; k < allow->n; k++) {
+		size_t e = point_index(c->pts, c->m, allow->v[k].off + allow->v[k].len);
+
+		for (i = point_index(c->pts, c->m, allow->v[k].off); i < e; i++)
+			c->nxt[i] = (uint32_t)i;
+	}
 }
 
 /*
  * Emit the runs of free segments of @pc, in offset order (free neighbours
- * as one part, as the allowed ranges they came from), and take them.
+ * as one part, as the allowed ranges they came from), and take them. With
+ * @out NULL they are only counted in @c->parts, and @c->same cleared unless
+ * @pc comes out whole.
  */
-static int clip_one(struct order *out, const struct order_piece *pc, const uint64_t *pts, size_t m,
-		    size_t *nxt)
+static int clip_one(struct clip *c, struct order *out, const struct order_piece *pc)
 {
-	size_t i = point_index(pts, m, pc->off), e = point_index(pts, m, pc->off + pc->len), j;
+	size_t s = point_index(c->pts, c->m, pc->off),
+	       e = point_index(c->pts, c->m, pc->off + pc->len);
+	size_t i, j, runs = 0;
 	int rc = 0;
 
-	for (i = next_free(nxt, i); i < e && !rc; i = next_free(nxt, j)) {
+	for (i = next_free(c->nxt, s); i < e && !rc; i = next_free(c->nxt, j)) {
 		struct order_piece part = *pc;
 
-		for (j = i; j < e && nxt[j] == j; j++)
-			nxt[j] = j + 1;
-		part.off = pts[i];
-		part.len = pts[j] - pts[i];
+		for (j = i; j < e && c->nxt[j] == j; j++)
+			c->nxt[j] = (uint32_t)(j + 1);
+		runs++;
+		if (!out) {
+			c->same = c->same && i == s && j == e;
+			continue;
+		}
+		part.off = c->pts[i];
+		part.len = c->pts[j] - c->pts[i];
 		if (pc->file_off != ORDER_NO_FILE_OFF)
 			part.file_off = pc->file_off + (part.off - pc->off);
 		rc = order_push(out, &part);
 	}
+	c->parts += runs;
+	c->same = c->same && runs == 1;
 	return rc;
 }
 
@@ -148,37 +253,60 @@ static int clip_one(struct order *out, const struct order_piece *pc, const uint6
  * outside @allow starts taken, and each piece takes the free segments of its
  * span, found through "next free segment" links that skip the taken ones.
  * So a clip costs O(n log n) in pieces and ranges, not a subtraction per
- * piece.
+ * piece. A first pass counts the parts: @out is allocated to fit, and when
+ * every piece comes out whole and @take is given, @out takes @take's pieces
+ * (@in itself) instead of a copy.
  */
-int order_clip(struct order *out, const struct order *in, const struct rangelist *allow)
+static int clip(struct order *out, const struct order *in, struct order *take,
+		const struct rangelist *allow)
 {
-	uint64_t *pts;
-	size_t *nxt, i, k, m;
-	int rc = 0;
+	struct clip c = {.same = true};
+	size_t i;
+	int rc;
 
 	if (!allow || !allow->n || !in->n)
 		return 0;
-	pts = malloc(2 * (in->n + allow->n) * sizeof(*pts));
-	nxt = malloc(2 * (in->n + allow->n) * sizeof(*nxt));
-	if (!pts || !nxt) {
+	rc = cut_points(&c, in, allow);
+	if (rc)
+		return rc;
+	if (c.m >= UINT32_MAX || !(c.nxt = malloc(c.m * sizeof(*c.nxt)))) {
 		rc = -ENOMEM;
 		goto done;
 	}
-	m = cut_points(pts, in, allow);
-	/* Segment i is [pts[i], pts[i + 1]); index m - 1 is the end, always free. */
-	for (i = 0; i < m; i++)
-		nxt[i] = i + 1 < m ? i + 1 : i;
-	for (k = 0; k < allow->n; k++) {
-		size_t e = point_index(pts, m, allow->v[k].off + allow->v[k].len);
-
-		for (i = point_index(pts, m, allow->v[k].off); i < e; i++)
-			nxt[i] = i;
+	clip_links(&c, allow);
+	for (i = 0; i < in->n; i++)
+		clip_one(&c, NULL, &in->v[i]);
+	if (c.same && take) {
+		*out = *take;
+		*take = (struct order){0};
+		goto done;
 	}
+	out->v = malloc((c.parts ? c.parts : 1) * sizeof(*out->v));
+	if (!out->v) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	out->cap = c.parts ? c.parts : 1;
+	clip_links(&c, allow);
 	for (i = 0; i < in->n && !rc; i++)
-		rc = clip_one(out, &in->v[i], pts, m, nxt);
+		rc = clip_one(&c, out, &in->v[i]);
+	order_trim(out);
 done:
-	free(pts);
-	free(nxt);
+	free(c.pts);
+	free(c.nxt);
+	return rc;
+}
+
+int order_clip(struct order *out, const struct order *in, const struct rangelist *allow)
+{
+	return clip(out, in, NULL, allow);
+}
+
+int order_clip_take(struct order *out, struct order *in, const struct rangelist *allow)
+{
+	int rc = clip(out, in, in, allow);
+
+	order_free(in);
 	return rc;
 }
 

@@ -27,9 +27,13 @@ struct order_piece {
 struct order {
 	struct order_piece *v;
 	size_t n;
+	size_t cap;
 };
 
 void order_free(struct order *o);
+
+/* Give back the room grown beyond @o's pieces. */
+void order_trim(struct order *o);
 
 /*
  * Append the piece [@off, @off + @len) of file @file, widened to multiples of
@@ -44,6 +48,9 @@ int order_add(struct order *o, size_t file, uint64_t off, uint64_t len, uint64_t
  * -ENOMEM.
  */
 int order_clip(struct order *out, const struct order *in, const struct rangelist *allow);
+
+/* order_clip(), @in used up (and freed): where nothing is cut, @out takes its pieces. */
+int order_clip_take(struct order *out, struct order *in, const struct rangelist *allow);
 
 uint64_t order_bytes(const struct order *o);
 

@@ -103,6 +103,7 @@ static int walk(const char *dir, const char *pattern, struct pathlist *out)
 		return -errno;
 	while ((de = readdir(d))) {
 		struct stat st;
+		unsigned char type;
 		char *p;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -116,13 +117,18 @@ static int walk(const char *dir, const char *pattern, struct pathlist *out)
 			rc = -ENOMEM;
 			break;
 		}
-		/* lstat: a symlink loop or a link out of the tree is not followed. */
-		if (lstat(p, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
-				rc = walk(p, pattern, out);
-			else if (S_ISREG(st.st_mode) && (!pattern || path_match(pattern, p)))
-				rc = pathlist_add(out, p);
-		}
+		/*
+		 * The entry's type from readdir where the file system gives it,
+		 * else lstat: a symlink loop or a link out of the tree is not
+		 * followed either way.
+		 */
+		type = de->d_type;
+		if (type == DT_UNKNOWN && lstat(p, &st) == 0)
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+		if (type == DT_DIR)
+			rc = walk(p, pattern, out);
+		else if (type == DT_REG && (!pattern || path_match(pattern, p)))
+			rc = pathlist_add(out, p);
 		free(p);
 		if (rc)
 			break;

@@ -176,6 +176,7 @@ int plan_place_file(struct build *b, struct plan_file *f, const struct rangelist
 {
 	struct plan *p = b->p;
 	struct rangelist dev;
+	const struct rangelist *src = &f->fx.phys; /* device ranges, before the target's offset */
 	struct btrfs_cache *c = NULL;
 	struct stat st;
 	dev_t fsdev;
@@ -192,7 +193,7 @@ int plan_place_file(struct build *b, struct plan_file *f, const struct rangelist
 		goto done;
 	}
 	stamp_of(&st, &f->stamp);
-	rc = file_extents_map_part(fd, &f->fx, part);
+	rc = file_extents_map_sized(fd, (uint64_t)st.st_size, &f->fx, part);
 	if (rc == -EOPNOTSUPP) {
 		rc = refuse(f, rc, "its file system has no FIEMAP, so its blocks cannot be found");
 		goto done;
@@ -203,7 +204,13 @@ int plan_place_file(struct build *b, struct plan_file *f, const struct rangelist
 	}
 
 	fsdev = st.st_dev;
-	if (btrfs_is_btrfs(fd)) {
+	/* One statfs a file system, not one a file: a glob can match millions of files. */
+	if (!b->fs_known || b->fs_dev != st.st_dev) {
+		b->fs_known = true;
+		b->fs_dev = st.st_dev;
+		b->fs_btrfs = btrfs_is_btrfs(fd);
+	}
+	if (b->fs_btrfs) {
 		c = btrfs_lookup(b, fd, st.st_dev);
 		if (!c) {
 			rc = -ENOMEM;
@@ -217,8 +224,7 @@ int plan_place_file(struct build *b, struct plan_file *f, const struct rangelist
 		if (rc || f->error)
 			goto done;
 		fsdev = c->dev;
-	} else if ((rc = rangelist_add_all(&dev, &f->fx.phys))) {
-		goto done;
+		src = &dev;
 	}
 
 	t = p->ntargets;
@@ -226,18 +232,22 @@ int plan_place_file(struct build *b, struct plan_file *f, const struct rangelist
 	if (rc || f->error)
 		goto done;
 	f->target = t;
-	for (i = 0; i < dev.n; i++) {
-		end = off + dev.v[i].off + dev.v[i].len;
+	for (i = 0; i < src->n; i++) {
+		end = off + src->v[i].off + src->v[i].len;
 		if (end > p->targets[t].size) {
 			rc = refuse(f, -ERANGE, "its extents run past the end of %s",
 				    p->targets[t].path);
 			goto done;
 		}
-		if ((rc = rangelist_add(&f->ranges, off + dev.v[i].off, dev.v[i].len)))
+		if ((rc = rangelist_add(&f->ranges, off + src->v[i].off, src->v[i].len)))
 			goto done;
 	}
 	rangelist_align(&f->ranges, p->targets[t].align, p->targets[t].size);
+	rangelist_trim(&f->ranges);
 	rc = order_file(f, c, off, &p->targets[t]);
+	order_trim(&f->order);
+	/* Placed and ordered: the maps are not looked at again, and hold the most memory. */
+	file_extents_release_maps(&f->fx);
 done:
 	rangelist_free(&dev);
 	close(fd);
@@ -464,31 +474,41 @@ done:
 /*
  * Class @c's phase on target @t, @fresh, in loader order: its files in
  * turn, each in its own order (a saved plan's file unseen now: in device
- * order). Returns 0 or -ENOMEM.
+ * order). Each file's order is used up: the first is taken over whole, the
+ * others appended and freed, so that a file of a million extents is not
+ * held twice. Returns 0 or -ENOMEM.
  */
-static int class_order(const struct plan *p, size_t t, size_t c, const struct rangelist *fresh,
+static int class_order(struct plan *p, size_t t, size_t c, const struct rangelist *fresh,
 		       struct order *out)
 {
-	const struct plan_class *cl = &p->classes[c];
+	struct plan_class *cl = &p->classes[c];
 	const struct target *tg = &p->targets[t];
 	struct order all = { 0 };
 	size_t i, k;
 	int rc = 0;
 
 	for (i = 0; i < cl->nfiles && !rc; i++) {
-		const struct plan_file *f = &cl->files[i];
+		struct plan_file *f = &cl->files[i];
 
 		if (f->error || f->target != t)
 			continue;
+		for (k = 0; k < f->order.n; k++)
+			f->order.v[k].file = i;
+		if (!all.n && f->order.n) {
+			all = f->order;
+			f->order = (struct order){ 0 };
+			continue;
+		}
 		for (k = 0; k < f->order.n && !rc; k++)
 			rc = order_add(&all, i, f->order.v[k].off, f->order.v[k].len,
 				       f->order.v[k].file_off, tg->align, tg->size);
 		for (k = 0; !f->order.n && k < f->ranges.n && !rc; k++)
 			rc = order_add(&all, i, f->ranges.v[k].off, f->ranges.v[k].len,
 				       ORDER_NO_FILE_OFF, tg->align, tg->size);
+		order_free(&f->order);
 	}
 	if (!rc)
-		rc = order_clip(out, &all, fresh);
+		rc = order_clip_take(out, &all, fresh);
 	order_free(&all);
 	return rc;
 }
@@ -531,8 +551,6 @@ static int build_target(struct plan *p, size_t t, const struct plan_opts *o)
 		rangelist_free(&mine);
 		rangelist_normalize(&seen);
 		pt->phases[c] = fresh;
-		if (!rc)
-			rc = class_order(p, t, c, &fresh, &pt->orders[c]);
 		if (rc)
 			goto fail;
 	}
@@ -547,6 +565,14 @@ static int build_target(struct plan *p, size_t t, const struct plan_opts *o)
 		if (rc)
 			goto fail;
 	}
+	/* The orders last, with what is read first and the rest freed: they are the largest. */
+	rangelist_free(&seen);
+	rangelist_free(&base);
+	for (c = 0; c < pt->nphases; c++)
+		rangelist_trim(&pt->phases[c]);
+	for (c = 0; c < p->nclasses && !rc; c++)
+		rc = class_order(p, t, c, &pt->phases[c], &pt->orders[c]);
+	return rc;
 fail:
 	rangelist_free(&seen);
 	rangelist_free(&base);
