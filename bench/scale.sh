@@ -83,6 +83,17 @@ fit() {
 	     END { d = n * sxx - sx * sx; if (n < 2 || d == 0) print "-"; else printf "%.2f", (n * sxy - sx * sy) / d }'
 }
 
+# exponents ROWS FROM TO: the "exponent" row's cells for columns FROM to TO
+# of ROWS (column 1 is N), no newline.
+exponents() {
+	local col
+
+	printf '%9s' exponent
+	for ((col = $2; col <= $3; col++)); do
+		printf ' %8s' "$(awk -v c="$col" '{ print $1, $c }' "$1" | fit)"
+	done
+}
+
 # resume_run FILE BYTES: a priority hydration stopped after a second, then
 # resumed: sets res_wall, res_rss, res_setup (the resume's wall less its
 # reading), res_state (KiB), res_twice (bytes read beyond the file's).
@@ -145,10 +156,7 @@ extents_table() {
 			tee -a "$work/extents.rows"
 		fs_done
 	done
-	printf '%9s' exponent
-	for col in 2 3 4 5 6 7 8 9; do
-		printf ' %8s' "$(awk -v c=$col '{ print $1, $c }' "$work/extents.rows" | fit)"
-	done
+	exponents "$work/extents.rows" 2 9
 	printf ' %6s %9s %8s\n' - - "$(awk '{ print $11, $12 }' "$work/extents.rows" | fit)"
 }
 
@@ -185,10 +193,7 @@ EOF
 			"$ph" "$phm" "$sh" "$(ratio "$ph" "$sh")" | tee -a "$work/dirs.rows"
 		fs_done
 	done
-	printf '%9s' exponent
-	for col in 2 3 4 5 6 7 8 9; do
-		printf ' %8s' "$(awk -v c=$col '{ print $1, $c }' "$work/dirs.rows" | fit)"
-	done
+	exponents "$work/dirs.rows" 2 9
 	printf '\n'
 }
 

@@ -27,15 +27,7 @@ void rangelist_free(struct rangelist *rl)
 
 void rangelist_trim(struct rangelist *rl)
 {
-	struct range *v;
-
-	if (rl->n >= rl->cap || !rl->n)
-		return;
-	v = realloc(rl->v, rl->n * sizeof(*rl->v));
-	if (v) {
-		rl->v = v;
-		rl->cap = rl->n;
-	}
+	ARRAY_TRIM(rl->v, rl->n, &rl->cap);
 }
 
 size_t rangelist_find(const struct rangelist *rl, uint64_t pos)

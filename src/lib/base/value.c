@@ -27,6 +27,20 @@ double percent(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 100.0;
 }
 
+void array_trim(void *arrayp, size_t *cap, size_t n, size_t size)
+{
+	void *v, *nv;
+
+	if (!n || n >= *cap)
+		return;
+	memcpy(&v, arrayp, sizeof(v));
+	nv = realloc(v, n * size);
+	if (!nv)
+		return;
+	memcpy(arrayp, &nv, sizeof(nv));
+	*cap = n;
+}
+
 int array_grow(void *arrayp, size_t *cap, size_t n, size_t size)
 {
 	size_t want;

@@ -26,6 +26,10 @@ int array_grow(void *arrayp, size_t *cap, size_t n, size_t size);
 /* array_grow() for an array variable: ARRAY_GROW(v, n, &cap) or (v, n, NULL). */
 #define ARRAY_GROW(v, n, cap) array_grow(&(v), (cap), (n), sizeof(*(v)))
 
+/* Give back the room of *@arrayp (@n elements of @size, room *@cap) beyond @n; kept on failure. */
+void array_trim(void *arrayp, size_t *cap, size_t n, size_t size);
+#define ARRAY_TRIM(v, n, cap) array_trim(&(v), (cap), (n), sizeof(*(v)))
+
 /* Out of memory in the words every command uses. */
 #define OUT_OF_MEMORY "out of memory"
 

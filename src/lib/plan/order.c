@@ -25,15 +25,7 @@ void order_free(struct order *o)
 
 void order_trim(struct order *o)
 {
-	struct order_piece *v;
-
-	if (o->n >= o->cap || !o->n)
-		return;
-	v = realloc(o->v, o->n * sizeof(*o->v));
-	if (v) {
-		o->v = v;
-		o->cap = o->n;
-	}
+	ARRAY_TRIM(o->v, o->n, &o->cap);
 }
 
 static int order_push(struct order *o, const struct order_piece *pc)
@@ -137,21 +129,27 @@ static uint64_t range_point(const struct rangelist *rl, size_t k)
 	return k & 1 ? r->off + r->len : r->off;
 }
 
+/* The pieces' ends already sorted: one file read from its start, as most are. */
+static bool pieces_in_order(const struct order *in)
+{
+	size_t k;
+
+	for (k = 1; k < 2 * in->n; k++)
+		if (piece_point(in, k - 1) > piece_point(in, k))
+			return false;
+	return true;
+}
+
 /*
- * Pieces in device order (one file read from its start, as most are) and
- * the normalized @allow: their ends merged in one pass, distinct, into @pts
- * (NULL: only counted). Returns the count, or 0 when the pieces are not in
- * order.
+ * The ends of the pieces (in order) and of the normalized @allow merged in
+ * one pass, distinct, into @pts (NULL: only counted). Returns the count.
  */
 static size_t merge_points(uint64_t *pts, const struct order *in, const struct rangelist *allow)
 {
 	size_t a = 0, b = 0, na = 2 * in->n, nb = 2 * allow->n, m = 0;
 	uint64_t x, last = 0;
 
-	for (a = 1; a < na; a++)
-		if (piece_point(in, a - 1) > piece_point(in, a))
-			return 0;
-	for (a = 0; a < na || b < nb;) {
+	while (a < na || b < nb) {
 		if (b == nb || (a < na && piece_point(in, a) <= range_point(allow, b)))
 			x = piece_point(in, a++);
 		else
@@ -169,16 +167,21 @@ static size_t merge_points(uint64_t *pts, const struct order *in, const struct r
 /* The ends of every piece of @in and range of @allow, sorted and distinct: @c->pts, @c->m. */
 static int cut_points(struct clip *c, const struct order *in, const struct rangelist *allow)
 {
-	size_t i, m = merge_points(NULL, in, allow), n = 2 * (in->n + allow->n);
+	size_t i, m = 0, n = 2 * (in->n + allow->n);
 	uint64_t *fit;
 
-	c->pts = malloc((m ? m : n) * sizeof(*c->pts));
-	if (!c->pts)
-		return -ENOMEM;
-	if (m) {
-		c->m = merge_points(c->pts, in, allow);
+	if (pieces_in_order(in)) {
+		/* Counted first: the points take exactly their room. */
+		c->m = merge_points(NULL, in, allow);
+		c->pts = malloc(c->m * sizeof(*c->pts));
+		if (!c->pts)
+			return -ENOMEM;
+		merge_points(c->pts, in, allow);
 		return 0;
 	}
+	c->pts = malloc(n * sizeof(*c->pts));
+	if (!c->pts)
+		return -ENOMEM;
 	for (i = 0; i < in->n; i++) {
 		c->pts[m++] = in->v[i].off;
 		c->pts[m++] = in->v[i].off + in->v[i].len;

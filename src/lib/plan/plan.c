@@ -562,20 +562,17 @@ static int build_target(struct plan *p, size_t t, const struct plan_opts *o)
 			goto fail;
 		rangelist_align(&base, tg->align, tg->size);
 		rc = rangelist_subtract(&pt->phases[p->nclasses], &base, &seen);
-		if (rc)
-			goto fail;
 	}
-	/* The orders last, with what is read first and the rest freed: they are the largest. */
+fail:
 	rangelist_free(&seen);
 	rangelist_free(&base);
+	if (rc)
+		return rc;
+	/* The orders last, the lists that made the phases freed: the orders are the largest. */
 	for (c = 0; c < pt->nphases; c++)
 		rangelist_trim(&pt->phases[c]);
 	for (c = 0; c < p->nclasses && !rc; c++)
 		rc = class_order(p, t, c, &pt->phases[c], &pt->orders[c]);
-	return rc;
-fail:
-	rangelist_free(&seen);
-	rangelist_free(&base);
 	return rc;
 }
 
